@@ -1,0 +1,34 @@
+# Axiom: the two commands are `make run` and `make test`; each installs and starts what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ENV := scripts/env.sh
+
+.PHONY: help setup start stop run test status bench lint
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/' | expand -t 10
+
+setup:  ## install Debian packages, the virtualenv and the Neo4j jars (skips what is done)
+	@scripts/setup.sh
+
+start: setup  ## start PostgreSQL, Redis, Neo4j and ChromaDB; migrate the schemas
+	@scripts/services.sh start
+	@$(ENV) python -m axiom migrate >/dev/null
+
+stop:  ## stop every service these scripts started
+	@scripts/services.sh stop
+
+run: start  ## start Airflow, run every pipeline on the bundled real data, print a summary per store
+	@scripts/run.sh
+
+test: start  ## run the test suite against the real services
+	@$(ENV) python -m pytest $(PYTEST_ARGS)
+
+status:  ## counts per store as one JSON object
+	@$(ENV) python -m axiom status
+
+bench: start  ## benchmark the full offline load per store
+	@$(ENV) python benchmarks/ingest.py
+
+lint:  ## ruff, including Airflow 3 rules
+	@$(ENV) ruff check . && $(ENV) ruff format --check .

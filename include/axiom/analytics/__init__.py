@@ -1,0 +1,1 @@
+"""Numerical work on ledger data (return windows, and later correlations)."""

@@ -1,0 +1,33 @@
+"""Settings read from the environment (``.env`` locally, the compose file under Docker)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Connection ids: the same names serve Airflow (AIRFLOW_CONN_<ID>) and the CLI.
+POSTGRES_CONN_ID = "axiom_postgres"
+REDIS_CONN_ID = "axiom_redis"
+NEO4J_CONN_ID = "axiom_neo4j"
+CHROMA_CONN_ID = "axiom_chroma"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tunables with sane defaults; each can be overridden by an ``AXIOM_*`` variable."""
+
+    price_provider: str = "offline"
+    latest_price_ttl: int = 86_400
+    landing_dir: Path = Path(".state/landing")
+    pattern_window: int = 30
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            price_provider=env.get("AXIOM_PRICE_PROVIDER", cls.price_provider),
+            latest_price_ttl=int(env.get("AXIOM_LATEST_PRICE_TTL", cls.latest_price_ttl)),
+            landing_dir=Path(env.get("AXIOM_LANDING_DIR", str(cls.landing_dir))),
+            pattern_window=int(env.get("AXIOM_PATTERN_WINDOW", cls.pattern_window)),
+        )

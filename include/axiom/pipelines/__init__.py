@@ -1,0 +1,1 @@
+"""Pipeline steps: each takes store clients and a run id, so Airflow, the CLI and tests share them."""

@@ -1,0 +1,1 @@
+"""Where market data comes from: live providers and offline, real, packaged history."""

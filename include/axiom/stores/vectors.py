@@ -1,0 +1,55 @@
+"""ChromaDB: vectors for similarity search.
+
+Every collection is opened with an explicit embedding function (``None`` for numeric vectors
+that Axiom computes itself), never Chroma's default, which would try to download a model.
+Writes are batched upserts with deterministic ids, so re-running a task changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+log = logging.getLogger(__name__)
+
+PRICE_PATTERNS = "price_patterns"
+
+
+def connect(*, host: str | None = None, port: int | None = None, path: str | None = None):
+    """An HTTP client for a ``chroma run`` server, or an embedded client on ``path``."""
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if path:
+        return chromadb.PersistentClient(path=path, settings=settings)
+    return chromadb.HttpClient(host=host or "127.0.0.1", port=port or 8000, settings=settings)
+
+
+def price_patterns(client):
+    """The collection of normalised return windows (cosine space, vectors supplied by Axiom)."""
+    return client.get_or_create_collection(
+        PRICE_PATTERNS,
+        embedding_function=None,
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"description": "z-scored daily simple-return windows, one per symbol and ISO week"},
+    )
+
+
+def upsert(
+    collection, ids: Sequence[str], *, embeddings=None, metadatas=None, documents=None, batch_size: int = 4000
+) -> int:
+    """Upsert in batches below Chroma's per-request limit (5,461); return how many were written."""
+    total = len(ids)
+    size = batch_size
+    for start in range(0, total, size):
+        end = min(start + size, total)
+        collection.upsert(
+            ids=list(ids[start:end]),
+            embeddings=None if embeddings is None else embeddings[start:end],
+            metadatas=None if metadatas is None else list(metadatas[start:end]),
+            documents=None if documents is None else list(documents[start:end]),
+        )
+        if total > size:
+            log.info("%s: upserted %d/%d", collection.name, end, total)
+    return total

@@ -1,0 +1,115 @@
+"""Row validation for price bars: every bad row gets a reason, every good row goes on.
+
+Checks are vectorised over the whole batch. A row is rejected for the first rule it breaks, in
+the order of ``RULES``; duplicates of a (symbol, interval, ts) key keep their first occurrence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+BAR_COLUMNS = ["symbol", "interval", "ts", "open", "high", "low", "close", "volume"]
+SYMBOL_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,19}$")
+INTERVALS = {"1m", "2m", "5m", "15m", "30m", "60m", "90m", "1h", "1d", "5d", "1wk", "1mo", "3mo"}
+
+
+@dataclass(frozen=True)
+class Rejects:
+    """Rejected rows: the raw payloads and why each was refused."""
+
+    payloads: list[dict]
+    reasons: list[str]
+
+    def __len__(self) -> int:
+        return len(self.reasons)
+
+
+def _finite_positive_or_missing(col: pd.Series) -> pd.Series:
+    values = pd.to_numeric(col, errors="coerce")
+    return col.isna() | (np.isfinite(values) & (values > 0))
+
+
+def validate_bars(raw: pd.DataFrame, *, now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, Rejects]:
+    """Split a raw bar batch into accepted bars (typed, UTC) and rejects with reasons."""
+    frame = raw.reindex(columns=BAR_COLUMNS).reset_index(drop=True)
+    now = now or pd.Timestamp.now(tz="UTC")
+    symbol = frame["symbol"].astype("string")
+    ts = pd.to_datetime(frame["ts"], errors="coerce", utc=True)
+    prices = {c: pd.to_numeric(frame[c], errors="coerce") for c in ("open", "high", "low", "close")}
+    volume = pd.to_numeric(frame["volume"], errors="coerce")
+    close = prices["close"]
+    lo = prices["low"].fillna(close)
+    hi = prices["high"].fillna(close)
+    body_lo = np.fmin(prices["open"], close)
+    body_hi = np.fmax(prices["open"], close)
+
+    rules: list[tuple[str, pd.Series]] = [
+        ("malformed symbol", ~symbol.fillna("").str.fullmatch(SYMBOL_PATTERN.pattern).fillna(False).astype(bool)),
+        ("unknown interval", ~frame["interval"].isin(INTERVALS)),
+        ("missing or unparseable timestamp", ts.isna()),
+        ("timestamp in the future", ts > now + pd.Timedelta(days=1)),
+        (
+            "close is missing or not a finite number",
+            ~pd.Series(np.isfinite(close.to_numpy(dtype=float)), index=frame.index),
+        ),
+        (
+            "non-positive or non-finite price",
+            ~(
+                _finite_positive_or_missing(frame["open"])
+                & _finite_positive_or_missing(frame["high"])
+                & _finite_positive_or_missing(frame["low"])
+                & (close > 0)
+            ),
+        ),
+        (
+            "high/low inconsistent with open/close",
+            (hi < lo) | (hi < body_hi.fillna(close)) | (lo > body_lo.fillna(close)),
+        ),
+        ("negative or non-finite volume", frame["volume"].notna() & ~(np.isfinite(volume) & (volume >= 0))),
+    ]
+    reason = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for text, broken in rules:
+        reason = reason.mask(reason.isna() & broken.fillna(True).astype(bool), text)
+
+    key = pd.DataFrame({"symbol": symbol, "interval": frame["interval"], "ts": ts})
+    dup = key.duplicated(keep="first") & reason.isna()
+    reason = reason.mask(dup, "duplicate (symbol, interval, ts) in batch")
+
+    bad = reason.notna().to_numpy()
+    accepted = pd.DataFrame(
+        {
+            "symbol": symbol[~bad].astype(str),
+            "interval": frame.loc[~bad, "interval"].astype(str),
+            "ts": ts[~bad],
+            **{c: prices[c][~bad].astype(float) for c in ("open", "high", "low", "close")},
+            "volume": volume[~bad].round().astype("Int64"),
+        }
+    ).reset_index(drop=True)
+    rejected = frame[bad]
+    rejects = Rejects(
+        payloads=[_payload(row) for row in rejected.to_dict(orient="records")],
+        reasons=reason[bad].astype(str).tolist(),
+    )
+    return accepted, rejects
+
+
+def _payload(row: dict) -> dict:
+    """A JSON-safe copy of a raw row: NaN and infinities become strings, timestamps ISO text."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            out[key] = str(value)
+        elif isinstance(value, pd.Timestamp):
+            out[key] = value.isoformat()
+        elif value is None or value is pd.NaT or value is pd.NA:
+            out[key] = None
+        else:
+            out[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
+    return out

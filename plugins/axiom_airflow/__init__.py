@@ -1,0 +1,1 @@
+"""Airflow adapters for Axiom: the Chroma hook, store clients from connections, and Assets."""

@@ -1,0 +1,1 @@
+"""Hooks Axiom adds to the providers' PostgresHook, RedisHook and Neo4jHook."""

