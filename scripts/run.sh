@@ -19,7 +19,9 @@ trigger_and_wait() {
   airflow dags trigger "$dag_id" --run-id "$run_id" --conf "$conf" >/dev/null
   for _ in $(seq 360); do
     state=$(airflow dags list-runs "$dag_id" -o json 2>/dev/null |
-      python3 -c 'import json, sys; runs = json.load(sys.stdin); print(next((r["state"] for r in runs if r["run_id"] == sys.argv[1]), "queued"))' "$run_id")
+      python3 -c 'import json, sys
+runs = [r for line in sys.stdin if line.startswith("[") for r in json.loads(line)]  # skip log lines
+print(next((r["state"] for r in runs if r["run_id"] == sys.argv[1]), "queued"))' "$run_id")
     case "$state" in
       success) echo "[run] $dag_id: success"; return 0 ;;
       failed) echo "[run] $dag_id: FAILED; task logs are under $AIRFLOW_HOME/logs and in the UI" >&2; return 1 ;;

@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--provider", default=None, help="offline (default) or yfinance")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for chatty in ("httpx", "neo4j.notifications"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = Settings.from_env()
 
     if args.command == "migrate":

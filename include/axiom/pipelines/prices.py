@@ -175,13 +175,13 @@ def vectorise_patterns(conn, chroma_client, run_id: int, *, window: int) -> int:
         conn, symbols, interval, history_from, date.fromisoformat(end) + timedelta(days=1) if end else None
     )
     patterns = weekly_pattern_vectors(closes, window=window, start=start, end=end)
-    written = vectors.upsert(
+    written = vectors.upsert_changed(
         vectors.price_patterns(chroma_client),
         patterns.ids,
         embeddings=patterns.embeddings,
         metadatas=patterns.metadatas,
     )
-    log.info("run %d: upserted %d price-pattern vectors", run_id, written)
+    log.info("run %d: %d price-pattern vectors, %d written", run_id, len(patterns), written)
     return written
 
 

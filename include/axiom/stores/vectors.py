@@ -53,3 +53,36 @@ def upsert(
         if total > size:
             log.info("%s: upserted %d/%d", collection.name, end, total)
     return total
+
+
+def upsert_changed(
+    collection,
+    ids: Sequence[str],
+    *,
+    metadatas: Sequence[dict],
+    embeddings=None,
+    documents=None,
+    batch_size: int = 4000,
+) -> int:
+    """Upsert only the records whose metadata differs from what the collection holds.
+
+    Callers put a digest of the vector or document into the metadata, so an unchanged record is
+    recognised without reading vectors back: a re-run costs one metadata read per batch.
+    """
+    held: dict[str, dict] = {}
+    for start in range(0, len(ids), batch_size):
+        got = collection.get(ids=list(ids[start : start + batch_size]), include=["metadatas"])
+        held.update(zip(got["ids"], got["metadatas"], strict=True))
+    changed = [i for i, (key, meta) in enumerate(zip(ids, metadatas, strict=True)) if held.get(key) != meta]
+    if len(changed) < len(ids):
+        log.info("%s: %d of %d records unchanged", collection.name, len(ids) - len(changed), len(ids))
+    if not changed:
+        return 0
+    return upsert(
+        collection,
+        [ids[i] for i in changed],
+        embeddings=None if embeddings is None else embeddings[changed],
+        metadatas=[metadatas[i] for i in changed],
+        documents=None if documents is None else [documents[i] for i in changed],
+        batch_size=batch_size,
+    )

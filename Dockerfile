@@ -1,0 +1,4 @@
+# Airflow 3 with Axiom's Python stack, for docker compose.
+FROM apache/airflow:3.3.2-python3.11
+COPY requirements.txt /opt/axiom/requirements.txt
+RUN pip install --no-cache-dir -r /opt/axiom/requirements.txt
