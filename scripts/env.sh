@@ -19,7 +19,7 @@ export AXIOM_LANDING_DIR="${AXIOM_LANDING_DIR:-$STATE/landing}"
 export PYTHONPATH="$ROOT/include:$ROOT/plugins:$ROOT/dags${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$VENV/bin:$PATH"
 # the bundled MiniLM is loaded from site-packages; nothing may download weights at run time
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False TQDM_DISABLE=1
 
 if [ "${BASH_SOURCE[0]}" = "$0" ] && [ $# -gt 0 ]; then
   cd "$ROOT" && exec "$@"

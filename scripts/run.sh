@@ -33,6 +33,8 @@ print(next((r["state"] for r in runs if r["run_id"] == sys.argv[1]), "queued"))'
 }
 
 trigger_and_wait price_ingestion '{"symbols": [], "start": null, "end": null, "provider": "offline"}'
+trigger_and_wait company_graph '{"symbols": [], "provider": "offline"}'
+trigger_and_wait market_events '{"symbols": [], "start": null, "end": null, "k": 5.0, "window": 60, "provider": "offline"}'
 
 echo
 echo "Summary per store:"

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from axiom.stores import vectors
+LEDGER_TABLES = (
+    "price_bar",
+    "company_fundamentals",
+    "company_competitor",
+    "market_event",
+    "event_sector_sensitivity",
+    "analyst_judgement",
+    "rejected_row",
+    "ingestion_run",
+)
+REDIS_KEYS = {
+    "price_latest_keys": "price:*:latest",
+    "company_metadata_keys": "company:*:metadata",
+    "recent_event_keys": "events:*:recent",
+}
 
 
 def counts(pg, redis_client, driver, chroma_client) -> dict:
     """Row, key, node, edge and vector counts across the four stores."""
     postgres = {
         table: pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # table names are constants
-        for table in ("price_bar", "rejected_row", "ingestion_run")
+        for table in LEDGER_TABLES
     }
-    redis_counts = {"price_latest_keys": sum(1 for _ in redis_client.scan_iter(match="price:*:latest", count=1000))}
+    redis_counts = {
+        name: sum(1 for _ in redis_client.scan_iter(match=pattern, count=1000)) for name, pattern in REDIS_KEYS.items()
+    }
     with driver.session() as session:
         labels = session.run(
             "CALL db.labels() YIELD label CALL (label) { MATCH (n) WHERE label IN labels(n) RETURN count(n) AS n }"
@@ -21,7 +37,7 @@ def counts(pg, redis_client, driver, chroma_client) -> dict:
             "CALL db.relationshipTypes() YIELD relationshipType AS type"
             " CALL (type) { MATCH ()-[r]->() WHERE type(r) = type RETURN count(r) AS n } RETURN type, n ORDER BY type"
         ).data()
-    chroma_counts = {c.name: c.count() for c in (vectors.price_patterns(chroma_client),)}
+    chroma_counts = {c.name: c.count() for c in chroma_client.list_collections()}
     return {
         "postgres": postgres,
         "redis": redis_counts,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,43 @@ def _payload(row: dict) -> dict:
             out[key] = value.isoformat()
         elif value is None or value is pd.NaT or value is pd.NA:
             out[key] = None
+        elif isinstance(value, dict):
+            out[key] = _payload(value)
         else:
             out[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
     return out
+
+
+def split_rows(rows: list[dict], rules: list[tuple[str, Callable[[dict], bool]]]) -> tuple[list[dict], Rejects]:
+    """Row-at-a-time validation for small batches (fundamentals, events).
+
+    Each rule is (reason, is_valid); a row is rejected for the first rule it breaks, and a rule
+    that raises counts as broken, so odd input (wrong types, missing keys) is rejected, not fatal.
+    """
+    good: list[dict] = []
+    payloads: list[dict] = []
+    reasons: list[str] = []
+    for row in rows:
+        broken = None
+        for reason, is_valid in rules:
+            try:
+                ok = bool(is_valid(row))
+            except Exception:
+                ok = False
+            if not ok:
+                broken = reason
+                break
+        if broken is None:
+            good.append(row)
+        else:
+            payloads.append(_payload(row))
+            reasons.append(broken)
+    return good, Rejects(payloads, reasons)
+
+
+def is_symbol(value) -> bool:
+    return isinstance(value, str) and SYMBOL_PATTERN.fullmatch(value) is not None
+
+
+def is_text(value, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value.strip()) <= limit

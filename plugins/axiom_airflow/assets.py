@@ -3,3 +3,5 @@
 from airflow.sdk import Asset
 
 PRICE_BAR = Asset("price_bar", uri="axiom://ledger/price_bar")
+COMPANY_FUNDAMENTALS = Asset("company_fundamentals", uri="axiom://ledger/company_fundamentals")
+MARKET_EVENT = Asset("market_event", uri="axiom://ledger/market_event")

@@ -17,22 +17,18 @@ def latest_price_key(symbol: str) -> str:
     return f"price:{symbol}:latest"
 
 
-def _bar_json(bar: dict) -> str:
-    return json.dumps(
-        {"symbol": bar["symbol"], "close": bar["close"], "ts": bar["ts"].isoformat(), "source": bar["source"]},
-        sort_keys=True,
-    )
-
-
 def cache_latest_prices(client, bars: Iterable[dict], *, ttl_seconds: int) -> int:
-    """SET each symbol's latest bar with a TTL, in one pipeline; return how many keys were written."""
-    pipe = client.pipeline(transaction=False)
-    count = 0
-    for bar in bars:
-        pipe.set(latest_price_key(bar["symbol"]), _bar_json(bar), ex=ttl_seconds)
-        count += 1
-    pipe.execute()
-    return count
+    """SET each symbol's latest close and bar time as JSON with a TTL, in one pipeline."""
+    items = {
+        latest_price_key(b["symbol"]): {
+            "symbol": b["symbol"],
+            "close": b["close"],
+            "ts": b["ts"].isoformat(),
+            "source": b["source"],
+        }
+        for b in bars
+    }
+    return cache_json(client, items, ttl_seconds=ttl_seconds)
 
 
 def publish(client, channel: str, messages: Iterable[dict]) -> int:
@@ -44,3 +40,36 @@ def publish(client, channel: str, messages: Iterable[dict]) -> int:
         count += 1
     pipe.execute()
     return count
+
+
+GRAPH_UPDATES = "graph_updates"
+MARKET_EVENTS = "market_events"
+MACRO = "MACRO"
+
+
+def company_metadata_key(symbol: str) -> str:
+    return f"company:{symbol}:metadata"
+
+
+def recent_events_key(symbol: str | None) -> str:
+    """Per-symbol recent events; events about no single company (FOMC decisions) go under MACRO."""
+    return f"events:{symbol or MACRO}:recent"
+
+
+def cache_json(client, items: dict[str, dict], *, ttl_seconds: int) -> int:
+    """SET key -> JSON with a TTL for every item, in one pipeline."""
+    pipe = client.pipeline(transaction=False)
+    for key, value in items.items():
+        pipe.set(key, json.dumps(value, sort_keys=True, default=str), ex=ttl_seconds)
+    pipe.execute()
+    return len(items)
+
+
+def add_recent(client, scored: dict[str, dict[str, float]], *, keep: int) -> int:
+    """ZADD members with their timestamps to each key, then trim each key to its newest ``keep``."""
+    pipe = client.pipeline(transaction=False)
+    for key, members in scored.items():
+        pipe.zadd(key, members)
+        pipe.zremrangebyrank(key, 0, -keep - 1)
+    pipe.execute()
+    return sum(len(m) for m in scored.values())

@@ -23,3 +23,77 @@ def merge_stocks(driver, bars: list[dict], *, batch_size: int = 1000) -> int:
         for batch in _batches(rows, batch_size):
             session.execute_write(lambda tx, b=batch: tx.run(MERGE_STOCKS, rows=b).consume())
     return len(rows)
+
+
+MERGE_COMPANIES = """
+UNWIND $rows AS row
+MERGE (c:Stock {symbol: row.symbol})
+SET c:Company, c.name = row.name, c.industry = row.industry, c.market_cap_usd = row.market_cap_usd,
+    c.debt_to_equity = row.debt_to_equity, c.as_of = row.as_of
+MERGE (s:Sector {name: row.sector})
+MERGE (c)-[:BELONGS_TO]->(s)
+WITH c, s
+OPTIONAL MATCH (c)-[old:BELONGS_TO]->(other:Sector) WHERE other <> s
+DELETE old
+"""
+
+DROP_STALE_COMPETITION = """
+MATCH (a:Company)-[r:COMPETES_WITH]-(b:Company)
+WHERE a.symbol IN $symbols AND NOT [a.symbol, b.symbol] IN $keep AND NOT [b.symbol, a.symbol] IN $keep
+DELETE r
+"""
+
+MERGE_COMPETITION = """
+UNWIND $rows AS row
+MATCH (a:Company {symbol: row.a})
+MATCH (b:Company {symbol: row.b})
+MERGE (a)-[r:COMPETES_WITH]->(b)
+SET r.intensity = row.intensity, r.analyst = row.analyst, r.as_of = row.as_of
+"""
+
+
+def merge_companies(driver, companies: list[dict], pairs: list[dict], *, batch_size: int = 1000) -> int:
+    """Company nodes on their Stock node, one BELONGS_TO per company, and the COMPETES_WITH edges.
+
+    ``pairs`` hold each competing pair once (a < b); edges of these companies to anyone else
+    are removed, so the graph says what the latest judgement says.
+    """
+    symbols = [c["symbol"] for c in companies]
+    keep = [[p["a"], p["b"]] for p in pairs]
+    with driver.session() as session:
+        for batch in _batches(companies, batch_size):
+            session.execute_write(lambda tx, b=batch: tx.run(MERGE_COMPANIES, rows=b).consume())
+        session.execute_write(lambda tx: tx.run(DROP_STALE_COMPETITION, symbols=symbols, keep=keep).consume())
+        for batch in _batches(pairs, batch_size):
+            session.execute_write(lambda tx, b=batch: tx.run(MERGE_COMPETITION, rows=b).consume())
+    return len(companies)
+
+
+MERGE_EVENTS = """
+UNWIND $rows AS row
+MERGE (e:MarketEvent {event_id: row.event_id})
+SET e.type = row.type, e.date = row.date, e.title = row.title, e.source = row.source,
+    e.impact = row.impact, e.sentiment = row.sentiment
+WITH e, row WHERE row.symbol IS NOT NULL
+MERGE (c:Stock {symbol: row.symbol})
+MERGE (c)-[r:AFFECTED_BY]->(e)
+SET r.impact_score = row.impact
+"""
+
+MERGE_SECTOR_EXPOSURE = """
+UNWIND $rows AS row
+MATCH (e:MarketEvent {event_id: row.event_id})
+MERGE (s:Sector {name: row.sector})
+MERGE (e)-[r:AFFECTS]->(s)
+SET r.sensitivity = row.sensitivity, r.observations = row.observations
+"""
+
+
+def merge_events(driver, events: list[dict], exposures: list[dict], *, batch_size: int = 1000) -> int:
+    """MarketEvent nodes, (Stock/Company)-[:AFFECTED_BY]->(event), and (macro event)-[:AFFECTS]->(Sector)."""
+    with driver.session() as session:
+        for batch in _batches(events, batch_size):
+            session.execute_write(lambda tx, b=batch: tx.run(MERGE_EVENTS, rows=b).consume())
+        for batch in _batches(exposures, batch_size):
+            session.execute_write(lambda tx, b=batch: tx.run(MERGE_SECTOR_EXPOSURE, rows=b).consume())
+    return len(events)

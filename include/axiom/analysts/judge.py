@@ -1,0 +1,180 @@
+"""The judge: asks the analyst, falls back when it fails, and caches every answer in the ledger.
+
+Answers are kept in ``analyst_judgement`` under a hash of (analyst, model, prompt version,
+task, input): the same question again is read back, not asked. Lookups and writes are batched.
+When the primary analyst (Claude) fails or gives an invalid answer, the reason is logged and
+the fallback (rules) answers; after ``breaker`` failures in a row the primary is skipped for the
+rest of the batch, so an outage does not cost every item its retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Generic, TypeVar
+
+from psycopg.types.json import Jsonb
+
+from axiom.analysts.base import Analyst, AnalystError, Classification, Company, Competitor, EventInput
+from axiom.analysts.rules import RuleBasedAnalyst
+from axiom.stores import ledger
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class Judgement(Generic[T]):
+    """An answer and who gave it."""
+
+    value: T
+    analyst: str
+    model: str
+    prompt_version: str
+
+
+def cache_key(analyst: Analyst, task: str, payload: dict) -> str:
+    text = json.dumps([analyst.name, analyst.model, analyst.prompt_version, task, payload], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Judge:
+    """One entry point for judgement, used by every pipeline and workflow."""
+
+    def __init__(self, conn, primary: Analyst, fallback: Analyst | None = None, *, breaker: int = 3) -> None:
+        self.conn = conn
+        self.chain = [a for a in (primary, fallback) if a is not None]
+        self.breaker = breaker
+        self.stats = {"analyst_calls": 0, "cache_hits": 0, "rejected_answers": 0, "fallbacks": 0}
+
+    def _lookup(self, keys: list[str]) -> dict[str, Any]:
+        if not keys:
+            return {}
+        rows = self.conn.execute(
+            "SELECT cache_key, output FROM analyst_judgement WHERE cache_key = ANY(%s)", (keys,)
+        ).fetchall()
+        return dict(rows)
+
+    def _store(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        with ledger.transaction(self.conn), self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO analyst_judgement (cache_key, task, analyst, model, prompt_version, input, output,"
+                " input_tokens, output_tokens, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (cache_key) DO NOTHING",
+                rows,
+            )
+
+    def ask_many(
+        self,
+        task: str,
+        items: Sequence[ItemT],
+        *,
+        payload: Callable[[ItemT], dict],
+        call: Callable[[Analyst, ItemT], T],
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> list[Judgement[T]]:
+        """Answer every item: from the cache, else the first analyst of the chain that gives a valid answer."""
+        results: list[Judgement[T] | None] = [None] * len(items)
+        pending = list(range(len(items)))
+        for position, analyst in enumerate(self.chain):
+            if not pending:
+                break
+            payloads = {i: payload(items[i]) for i in pending}
+            keys = {i: cache_key(analyst, task, payloads[i]) for i in pending}
+            cached = self._lookup(list(keys.values()))
+            fresh, failed, streak = [], [], 0
+            for i in pending:
+                if keys[i] in cached:
+                    results[i] = Judgement(decode(cached[keys[i]]), analyst.name, analyst.model, analyst.prompt_version)
+                    self.stats["cache_hits"] += 1
+                    continue
+                if streak >= self.breaker:
+                    failed.append(i)
+                    continue
+                try:
+                    self.stats["analyst_calls"] += 1
+                    value = call(analyst, items[i])
+                except AnalystError as exc:
+                    self.stats["rejected_answers"] += 1
+                    streak += 1
+                    log.warning("%s answer to %s rejected: %s", analyst.name, task, exc)
+                    if streak == self.breaker:
+                        log.warning(
+                            "%s failed %d times in a row: skipping it for the rest of this batch", analyst.name, streak
+                        )
+                    failed.append(i)
+                    continue
+                streak = 0
+                results[i] = Judgement(value, analyst.name, analyst.model, analyst.prompt_version)
+                usage = getattr(analyst, "last_usage", {}) or {}
+                fresh.append(
+                    (
+                        keys[i],
+                        task,
+                        analyst.name,
+                        analyst.model,
+                        analyst.prompt_version,
+                        Jsonb(payloads[i]),
+                        Jsonb(encode(value)),
+                        usage.get("input_tokens"),
+                        usage.get("output_tokens"),
+                        usage.get("latency_ms"),
+                    )
+                )
+            self._store(fresh)
+            if failed and position + 1 < len(self.chain):
+                self.stats["fallbacks"] += len(failed)
+                log.warning("falling back to %s for %d %s request(s)", self.chain[position + 1].name, len(failed), task)
+            pending = failed
+        if pending:
+            raise AnalystError(f"no analyst gave a valid answer to {len(pending)} {task} request(s)")
+        return results  # type: ignore[return-value]
+
+    def competitors(self, companies: Sequence[Company], universe: list[Company]) -> list[Judgement[list[Competitor]]]:
+        symbols = sorted(c.symbol for c in universe)
+        return self.ask_many(
+            "competitors",
+            companies,
+            payload=lambda c: {"company": asdict(c), "universe": symbols},
+            call=lambda analyst, c: analyst.competitors(c, universe),
+            encode=lambda value: [asdict(x) for x in value],
+            decode=lambda out: [Competitor(**x) for x in out],
+        )
+
+    def classify_events(self, events: Sequence[EventInput]) -> list[Judgement[Classification]]:
+        return self.ask_many(
+            "classify_event",
+            events,
+            payload=asdict,
+            call=lambda analyst, e: analyst.classify_event(e),
+            encode=asdict,
+            decode=lambda out: Classification(**out),
+        )
+
+    def explain_correlations(self, pairs: Sequence[tuple[Company, Company, float, dict]]) -> list[Judgement[str]]:
+        return self.ask_many(
+            "explain_correlation",
+            pairs,
+            payload=lambda p: {"a": asdict(p[0]), "b": asdict(p[1]), "coefficient": round(p[2], 6), "context": p[3]},
+            call=lambda analyst, p: analyst.explain_correlation(*p),
+            encode=lambda text: {"explanation": text},
+            decode=lambda out: out["explanation"],
+        )
+
+
+def judge_from_env(conn) -> Judge:
+    """Claude (falling back to rules) when ANTHROPIC_API_KEY is set; the rule-based analyst otherwise."""
+    rules = RuleBasedAnalyst()
+    if os.environ.get("ANTHROPIC_API_KEY"):
+        from axiom.analysts.claude import ClaudeAnalyst
+
+        return Judge(conn, ClaudeAnalyst(), rules)
+    return Judge(conn, rules)
