@@ -32,9 +32,42 @@ print(next((r["state"] for r in runs if r["run_id"] == sys.argv[1]), "queued"))'
   return 1
 }
 
+# wait_for_asset_run DAG_ID SINCE: wait until the runs that Asset events (not this script) started
+# after SINCE have all finished, and the newest succeeded
+wait_for_asset_run() {
+  local dag_id=$1 since=$2 state
+  echo "[run] $dag_id: waiting for the runs its Asset trigger started"
+  for _ in $(seq 240); do
+    state=$(airflow dags list-runs "$dag_id" -o json 2>/dev/null |
+      python3 -c 'import json, sys
+runs = [r for line in sys.stdin if line.startswith("[") for r in json.loads(line)]
+runs = [r for r in runs if r["run_id"].startswith("asset_triggered__") and r["run_after"] >= sys.argv[1]]
+busy = any(r["state"] in ("queued", "running") for r in runs)
+print("waiting" if busy or not runs else max(runs, key=lambda r: r["run_after"])["state"])' "$since")
+    case "$state" in
+      success) echo "[run] $dag_id: success"; return 0 ;;
+      failed) echo "[run] $dag_id: FAILED; see the UI" >&2; return 1 ;;
+    esac
+    sleep 5
+  done
+  echo "[run] $dag_id: its Asset-triggered runs did not finish within 20 minutes" >&2
+  return 1
+}
+
+since=$(date -u +%Y-%m-%dT%H:%M:%S)
+airflow dags unpause semantic_index >/dev/null 2>&1 || true
 trigger_and_wait price_ingestion '{"symbols": [], "start": null, "end": null, "provider": "offline"}'
 trigger_and_wait company_graph '{"symbols": [], "provider": "offline"}'
 trigger_and_wait market_events '{"symbols": [], "start": null, "end": null, "k": 5.0, "window": 60, "provider": "offline"}'
+trigger_and_wait correlations '{"symbols": [], "window": 30, "threshold": 0.7, "as_of": null, "backfill_start": "2022-01-01", "backfill_end": "2022-12-31"}'
+wait_for_asset_run semantic_index "$since"
+
+echo
+echo "Questions answered from the stores:"
+python -m axiom search "oil and gas producer" --kinds companies --k 3
+python -m axiom similar-companies JPM --k 3
+python -m axiom search "federal reserve raises interest rates" --event-type fed_decision --k 3
+python -m axiom similar-patterns AAPL --as-of 2020-03-31 --horizon 20 --k 3
 
 echo
 echo "Summary per store:"

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 
-from axiom import connections, schema
+from axiom import connections, schema, search
 from axiom.config import Settings
 from axiom.pipelines import prices
 from axiom.status import counts
@@ -48,6 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--start", default=None)
     ing.add_argument("--end", default=None)
     ing.add_argument("--provider", default=None, help="offline (default) or yfinance")
+    find = sub.add_parser("search", help="search companies, events and correlations by meaning")
+    find.add_argument("text")
+    find.add_argument("--kinds", default=None, help="comma-separated: companies, market_events, correlations")
+    find.add_argument("--event-type", default=None)
+    find.add_argument("--symbol", default=None)
+    find.add_argument("--since", default=None)
+    find.add_argument("--until", default=None)
+    find.add_argument("--k", type=int, default=10)
+    like = sub.add_parser("similar-companies", help="companies whose descriptions are nearest")
+    like.add_argument("symbol")
+    like.add_argument("--k", type=int, default=5)
+    pat = sub.add_parser("similar-patterns", help="past return windows nearest to a symbol's, and what followed")
+    pat.add_argument("symbol")
+    pat.add_argument("--as-of", required=True)
+    pat.add_argument("--horizon", type=int, default=20)
+    pat.add_argument("--k", type=int, default=5)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("httpx", "neo4j.notifications"):
@@ -62,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"postgres_applied": applied, "neo4j_statements": statements}))
     elif args.command == "status":
         with connections.postgres() as pg, connections.neo4j() as driver:
-            summary = counts(pg, connections.redis(), driver, connections.chroma())
+            summary = counts(pg, connections.redis(), driver, connections.chroma(), window=settings.pattern_window)
             print(json.dumps(summary, sort_keys=True, indent=2 if args.pretty else None))
     elif args.command == "ingest":
         try:
@@ -72,6 +88,34 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
         print(json.dumps(ingest(params, settings), default=str))
+    elif args.command == "search":
+        dates = prices.IngestParams.parse(provider="offline", start=args.since, end=args.until)
+        where = search.where_clause(event_type=args.event_type, symbol=args.symbol, since=dates.start, until=dates.end)
+        kinds = args.kinds.split(",") if args.kinds else None
+        for rank, hit in enumerate(
+            search.search(connections.chroma(), args.text, kinds=kinds, where=where, k=args.k), 1
+        ):
+            print(f"{rank:>2}. [{hit.kind}] {hit.id}  distance {hit.distance:.3f}\n    {(hit.document or '')[:160]}")
+    elif args.command == "similar-companies":
+        for rank, hit in enumerate(search.similar_companies(connections.chroma(), args.symbol.upper(), args.k), 1):
+            print(f"{rank:>2}. {hit.metadata['symbol']:<6} {hit.metadata['name']:<34} distance {hit.distance:.3f}")
+    elif args.command == "similar-patterns":
+        as_of = prices.IngestParams.parse(provider="offline", start=args.as_of).start
+        with connections.postgres() as pg:
+            matches = search.similar_price_patterns(
+                pg,
+                connections.chroma(),
+                args.symbol.upper(),
+                as_of,
+                k=args.k,
+                horizon=args.horizon,
+                window=settings.pattern_window,
+            )
+        for m in matches:
+            print(
+                f"{m.symbol:<6} window to {m.window_end}  distance {m.distance:.3f}  "
+                f"then {m.forward_return:+.2%} by {m.horizon_end}"
+            )
     return 0
 
 

@@ -20,6 +20,7 @@ class Settings:
     price_provider: str = "offline"
     latest_price_ttl: int = 86_400
     company_metadata_ttl: int = 86_400
+    correlation_ttl: int = 86_400
     landing_dir: Path = Path(".state/landing")
     pattern_window: int = 30
 
@@ -30,6 +31,7 @@ class Settings:
             price_provider=env.get("AXIOM_PRICE_PROVIDER", cls.price_provider),
             latest_price_ttl=int(env.get("AXIOM_LATEST_PRICE_TTL", cls.latest_price_ttl)),
             company_metadata_ttl=int(env.get("AXIOM_COMPANY_METADATA_TTL", cls.company_metadata_ttl)),
+            correlation_ttl=int(env.get("AXIOM_CORRELATION_TTL", cls.correlation_ttl)),
             landing_dir=Path(env.get("AXIOM_LANDING_DIR", str(cls.landing_dir))),
             pattern_window=int(env.get("AXIOM_PATTERN_WINDOW", cls.pattern_window)),
         )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from axiom import index
+
 LEDGER_TABLES = (
     "price_bar",
     "company_fundamentals",
     "company_competitor",
     "market_event",
     "event_sector_sensitivity",
+    "correlation",
     "analyst_judgement",
+    "index_state",
     "rejected_row",
     "ingestion_run",
 )
@@ -16,10 +20,11 @@ REDIS_KEYS = {
     "price_latest_keys": "price:*:latest",
     "company_metadata_keys": "company:*:metadata",
     "recent_event_keys": "events:*:recent",
+    "correlation_keys": "correlation:*",
 }
 
 
-def counts(pg, redis_client, driver, chroma_client) -> dict:
+def counts(pg, redis_client, driver, chroma_client, *, window: int) -> dict:
     """Row, key, node, edge and vector counts across the four stores."""
     postgres = {
         table: pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # table names are constants
@@ -37,7 +42,10 @@ def counts(pg, redis_client, driver, chroma_client) -> dict:
             "CALL db.relationshipTypes() YIELD relationshipType AS type"
             " CALL (type) { MATCH ()-[r]->() WHERE type(r) = type RETURN count(r) AS n } RETURN type, n ORDER BY type"
         ).data()
-    chroma_counts = {c.name: c.count() for c in chroma_client.list_collections()}
+    held = {c.name: c.count() for c in chroma_client.list_collections()}
+    expected = index.ledger_counts(pg, window=window)
+    # each collection beside the number of records the ledger implies
+    chroma_counts = {name: {"chroma": held.get(name, 0), "ledger": n} for name, n in sorted(expected.items())}
     return {
         "postgres": postgres,
         "redis": redis_counts,

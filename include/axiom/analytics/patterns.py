@@ -4,13 +4,11 @@ For each symbol, one window ends on the last trading day of every ISO week. The 
 ``window`` simple returns r_t = close_t / close_{t-1} - 1 ending that day, z-scored
 ((r - mean) / population std), so cosine similarity compares the shape of the path, not its
 scale. Windows with a constant return (std = 0) have no shape and are skipped. Ids are
-deterministic: ``price_pattern:{symbol}:{ISO year}-W{ISO week}:{window}``; the metadata carries a
-digest of the vector so an unchanged window is not written again.
+deterministic: ``price_pattern:{symbol}:{ISO year}-W{ISO week}:{window}``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,17 +70,16 @@ def weekly_pattern_vectors(closes: pd.DataFrame, *, window: int = 30, start=None
         kept_ts = end_ts[keep][spread]
         kept_iso = iso[keep][spread]
         blocks.append(scored)
-        for when, year, week, vector in zip(kept_ts, kept_iso["year"], kept_iso["week"], scored, strict=True):
+        for when, year, week in zip(kept_ts, kept_iso["year"], kept_iso["week"], strict=True):
             ids.append(f"{KIND}:{symbol}:{year}-W{week:02d}:{window}")
             metas.append(
                 {
                     "type": KIND,
                     "symbol": symbol,
                     "as_of": when.date().isoformat(),
-                    "as_of_epoch_day": (when.date() - EPOCH).days,
+                    "epoch_day": (when.date() - EPOCH).days,
                     "window": window,
                     "returns": "simple",
-                    "digest": hashlib.blake2b(vector.tobytes(), digest_size=8).hexdigest(),
                 }
             )
     embeddings = np.vstack(blocks) if blocks else np.empty((0, window))

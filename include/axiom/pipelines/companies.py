@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from datetime import date
 
-from axiom.analysts.base import Company
+from axiom import index
 from axiom.analysts.judge import Judge
 from axiom.sources.companies import fetch_fundamentals
 from axiom.stores import cache, graph, ledger, vectors
@@ -74,16 +74,6 @@ def load_fundamentals(conn, *, provider: str, symbols: list[str] | None, rows: l
     return run_id
 
 
-def latest_companies(conn, symbols: list[str] | None = None) -> list[Company]:
-    """The newest snapshot of each company (all companies when ``symbols`` is None)."""
-    rows = conn.execute(
-        "SELECT DISTINCT ON (symbol) symbol, name, sector, industry, market_cap_usd, debt_to_equity, description"
-        " FROM company_fundamentals WHERE %s::text[] IS NULL OR symbol = ANY(%s) ORDER BY symbol, as_of DESC",
-        (symbols, symbols),
-    ).fetchall()
-    return [Company(*r) for r in rows]
-
-
 def _as_of(conn, symbols: list[str]) -> dict[str, date]:
     rows = conn.execute(
         "SELECT symbol, max(as_of) FROM company_fundamentals WHERE symbol = ANY(%s) GROUP BY symbol", (symbols,)
@@ -94,7 +84,7 @@ def _as_of(conn, symbols: list[str]) -> dict[str, date]:
 def name_competitors(conn, run_id: int, judge: Judge) -> dict:
     """Ask the analyst for each company's competitors within the known universe; store them."""
     symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
-    universe = latest_companies(conn)
+    universe = ledger.latest_companies(conn)
     targets = [c for c in universe if c.symbol in set(symbols)]
     judgements = judge.competitors(targets, universe)
     as_of = _as_of(conn, symbols)
@@ -157,7 +147,7 @@ def graph_companies(conn, driver, run_id: int) -> int:
             "debt_to_equity": c.debt_to_equity,
             "as_of": as_of[c.symbol],
         }
-        for c in latest_companies(conn, symbols)
+        for c in ledger.latest_companies(conn, symbols)
     ]
     pairs = competing_pairs(conn, symbols)
     graph.merge_companies(driver, companies, pairs)
@@ -167,23 +157,9 @@ def graph_companies(conn, driver, run_id: int) -> int:
 
 def vectorise_descriptions(conn, chroma_client, run_id: int) -> int:
     """One Chroma document per company (its description), id ``company:{SYMBOL}``."""
-    symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
-    companies = latest_companies(conn, symbols)
-    ids = [f"company:{c.symbol}" for c in companies]
-    documents = [c.description for c in companies]
-    metadatas = [
-        {
-            "type": "company",
-            "symbol": c.symbol,
-            "name": c.name,
-            "sector": c.sector,
-            "industry": c.industry,
-            "digest": vectors.digest(c.description),
-        }
-        for c in companies
-    ]
-    written = vectors.upsert_changed(vectors.companies(chroma_client), ids, metadatas=metadatas, documents=documents)
-    log.info("run %d: %d company descriptions, %d embedded", run_id, len(ids), written)
+    records = index.company_records(conn, ledger.get_run(conn, run_id)["stats"].get("symbols", []))
+    written = records.upsert(vectors.companies(chroma_client))
+    log.info("run %d: %d company descriptions, %d embedded", run_id, len(records), written)
     return written
 
 
@@ -201,7 +177,7 @@ def cache_metadata(conn, redis_client, run_id: int, *, ttl_seconds: int) -> int:
             "debt_to_equity": c.debt_to_equity,
             "as_of": as_of[c.symbol],
         }
-        for c in latest_companies(conn, symbols)
+        for c in ledger.latest_companies(conn, symbols)
     }
     return cache.cache_json(redis_client, items, ttl_seconds=ttl_seconds)
 

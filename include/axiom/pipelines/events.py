@@ -18,9 +18,9 @@ from datetime import date, timedelta
 import pandas as pd
 from psycopg.types.json import Jsonb
 
+from axiom import index
 from axiom.analysts.base import EventInput
 from axiom.analysts.judge import Judge
-from axiom.pipelines.companies import latest_companies
 from axiom.sources import events as sources
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import is_symbol, is_text, split_rows
@@ -159,7 +159,7 @@ def measure_sector_sensitivity(conn, event_ids: list[int], *, window: int) -> in
     macro = conn.execute(
         "SELECT event_id, occurred_at FROM market_event WHERE event_id = ANY(%s) AND symbol IS NULL", (event_ids,)
     ).fetchall()
-    sectors = {c.symbol: c.sector for c in latest_companies(conn)}
+    sectors = {c.symbol: c.sector for c in ledger.latest_companies(conn)}
     if not macro or not sectors:
         return 0
     days = [pd.Timestamp(ts).tz_convert("UTC").normalize() for _, ts in macro]
@@ -182,25 +182,7 @@ def measure_sector_sensitivity(conn, event_ids: list[int], *, window: int) -> in
 
 
 def _run_events(conn, run_id: int) -> list[dict]:
-    ids = ledger.get_run(conn, run_id)["stats"].get("event_ids", [])
-    rows = conn.execute(
-        "SELECT event_id, source, symbol, occurred_at, title, summary, facts, event_type, impact, sentiment"
-        " FROM market_event WHERE event_id = ANY(%s) ORDER BY event_id",
-        (ids,),
-    ).fetchall()
-    cols = (
-        "event_id",
-        "source",
-        "symbol",
-        "occurred_at",
-        "title",
-        "summary",
-        "facts",
-        "event_type",
-        "impact",
-        "sentiment",
-    )
-    return [dict(zip(cols, r, strict=True)) for r in rows]
+    return ledger.market_events(conn, ledger.get_run(conn, run_id)["stats"].get("event_ids", []))
 
 
 def classify(conn, run_id: int, judge: Judge) -> dict:
@@ -258,34 +240,11 @@ def graph_events(conn, driver, run_id: int) -> int:
     return len(rows)
 
 
-def event_document(e: dict) -> str:
-    return f"{e['title']}. {e['summary']}".strip()
-
-
 def vectorise_events(conn, chroma_client, run_id: int) -> int:
     """One Chroma document per event, id ``market_event:{event_id}``, filterable by type, symbol and date."""
-    events = _run_events(conn, run_id)
-    ids = [f"market_event:{e['event_id']}" for e in events]
-    documents = [event_document(e) for e in events]
-    metadatas = []
-    for e, doc in zip(events, documents, strict=True):
-        meta = {
-            "type": "market_event",
-            "event_type": e["event_type"],
-            "source": e["source"],
-            "date": e["occurred_at"].date().isoformat(),
-            "date_epoch_day": (e["occurred_at"].date() - date(1970, 1, 1)).days,
-            "impact": e["impact"],
-            "sentiment": e["sentiment"],
-            "digest": vectors.digest(doc),
-        }
-        if e["symbol"]:
-            meta["symbol"] = e["symbol"]
-        metadatas.append(meta)
-    written = vectors.upsert_changed(
-        vectors.market_events(chroma_client), ids, metadatas=metadatas, documents=documents
-    )
-    log.info("run %d: %d event documents, %d embedded", run_id, len(ids), written)
+    records = index.event_records(conn, ledger.get_run(conn, run_id)["stats"].get("event_ids", []))
+    written = records.upsert(vectors.market_events(chroma_client))
+    log.info("run %d: %d event documents, %d embedded", run_id, len(records), written)
     return written
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from axiom.analytics.patterns import weekly_pattern_vectors
+from axiom import index
 from axiom.sources.prices import PriceProvider, get_provider
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import SYMBOL_PATTERN, validate_bars
@@ -167,21 +167,10 @@ def vectorise_patterns(conn, chroma_client, run_id: int, *, window: int) -> int:
     if interval != "1d" or not symbols:
         log.info("run %d: no daily bars, no price patterns", run_id)
         return 0
-    start = run["params"].get("start")
-    end = run["params"].get("end")
-    # reach back far enough for the first window of the range to be complete
-    history_from = date.fromisoformat(start) - timedelta(days=2 * window + 14) if start else None
-    closes = ledger.closes(
-        conn, symbols, interval, history_from, date.fromisoformat(end) + timedelta(days=1) if end else None
-    )
-    patterns = weekly_pattern_vectors(closes, window=window, start=start, end=end)
-    written = vectors.upsert_changed(
-        vectors.price_patterns(chroma_client),
-        patterns.ids,
-        embeddings=patterns.embeddings,
-        metadatas=patterns.metadatas,
-    )
-    log.info("run %d: %d price-pattern vectors, %d written", run_id, len(patterns), written)
+    start, end = (date.fromisoformat(run["params"][k]) if run["params"].get(k) else None for k in ("start", "end"))
+    records = index.pattern_records(conn, window=window, symbols=symbols, start=start, end=end)
+    written = records.upsert(vectors.price_patterns(chroma_client))
+    log.info("run %d: %d price-pattern vectors, %d written", run_id, len(records), written)
     return written
 
 

@@ -73,3 +73,11 @@ def add_recent(client, scored: dict[str, dict[str, float]], *, keep: int) -> int
         pipe.zremrangebyrank(key, 0, -keep - 1)
     pipe.execute()
     return sum(len(m) for m in scored.values())
+
+
+CORRELATION_MATRIX = "correlation:matrix:latest"
+CORRELATION_UPDATES = "correlation_updates"
+
+
+def top_correlations_key(symbol: str) -> str:
+    return f"correlation:{symbol}:top"

@@ -97,3 +97,32 @@ def merge_events(driver, events: list[dict], exposures: list[dict], *, batch_siz
         for batch in _batches(exposures, batch_size):
             session.execute_write(lambda tx, b=batch: tx.run(MERGE_SECTOR_EXPOSURE, rows=b).consume())
     return len(events)
+
+
+DROP_STALE_CORRELATIONS = """
+MATCH (a:Stock)-[r:CORRELATED_WITH {window: $window}]-(b:Stock)
+WHERE a.symbol IN $symbols AND b.symbol IN $symbols AND NOT [a.symbol, b.symbol] IN $keep
+  AND NOT [b.symbol, a.symbol] IN $keep
+DELETE r
+"""
+
+MERGE_CORRELATIONS = """
+UNWIND $rows AS row
+MERGE (a:Stock {symbol: row.a})
+MERGE (b:Stock {symbol: row.b})
+MERGE (a)-[r:CORRELATED_WITH {window: row.window}]->(b)
+SET r.coefficient = row.coefficient, r.as_of = row.as_of, r.explanation = row.explanation,
+    r.observations = row.observations
+"""
+
+
+def merge_correlations(driver, rows: list[dict], *, symbols: list[str], window: int, batch_size: int = 1000) -> int:
+    """CORRELATED_WITH edges (one per pair and window, a < b) for the latest as-of; stale ones removed."""
+    keep = [[r["a"], r["b"]] for r in rows]
+    with driver.session() as session:
+        session.execute_write(
+            lambda tx: tx.run(DROP_STALE_CORRELATIONS, symbols=symbols, keep=keep, window=window).consume()
+        )
+        for batch in _batches(rows, batch_size):
+            session.execute_write(lambda tx, b=batch: tx.run(MERGE_CORRELATIONS, rows=b).consume())
+    return len(rows)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from psycopg.types.json import Jsonb
 
+from axiom.analysts.base import Company
 from axiom.validation import Rejects
 
 log = logging.getLogger(__name__)
@@ -205,3 +206,53 @@ def closes(conn, symbols: list[str], interval: str, start=None, end=None) -> pd.
     frame = pd.DataFrame(rows, columns=["symbol", "ts", "close"])
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     return frame
+
+
+def latest_companies(conn, symbols: list[str] | None = None) -> list[Company]:
+    """The newest snapshot of each company (all companies when ``symbols`` is None)."""
+    rows = conn.execute(
+        "SELECT DISTINCT ON (symbol) symbol, name, sector, industry, market_cap_usd, debt_to_equity, description"
+        " FROM company_fundamentals WHERE %s::text[] IS NULL OR symbol = ANY(%s) ORDER BY symbol, as_of DESC",
+        (symbols, symbols),
+    ).fetchall()
+    return [Company(*r) for r in rows]
+
+
+EVENT_COLUMNS = (
+    "event_id",
+    "source",
+    "symbol",
+    "occurred_at",
+    "title",
+    "summary",
+    "facts",
+    "event_type",
+    "impact",
+    "sentiment",
+)
+
+
+def market_events(conn, event_ids: list[int] | None = None) -> list[dict]:
+    """Events (all when ``event_ids`` is None), oldest id first."""
+    rows = conn.execute(
+        f"SELECT {', '.join(EVENT_COLUMNS)} FROM market_event"
+        " WHERE %s::bigint[] IS NULL OR event_id = ANY(%s) ORDER BY event_id",
+        (event_ids, event_ids),
+    ).fetchall()
+    return [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in rows]
+
+
+CORRELATION_COLUMNS = ("a", "b", "window", "as_of", "coefficient", "observations", "explanation")
+
+
+def correlations(
+    conn, *, window: int | None = None, as_ofs: list | None = None, symbols: list[str] | None = None
+) -> list[dict]:
+    """Stored correlations, optionally of one window, some as-of dates, and pairs within ``symbols``."""
+    rows = conn.execute(
+        "SELECT a, b, window_sessions, as_of, coefficient, observations, explanation FROM correlation"
+        " WHERE (%s::int IS NULL OR window_sessions = %s) AND (%s::date[] IS NULL OR as_of = ANY(%s))"
+        " AND (%s::text[] IS NULL OR (a = ANY(%s) AND b = ANY(%s))) ORDER BY as_of, a, b",
+        (window, window, as_ofs, as_ofs, symbols, symbols, symbols),
+    ).fetchall()
+    return [dict(zip(CORRELATION_COLUMNS, r, strict=True)) for r in rows]

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
 PRICE_PATTERNS = "price_patterns"
 COMPANIES = "companies"
 MARKET_EVENTS = "market_events"
+CORRELATIONS = "correlations"
 
 
 @functools.cache
@@ -49,9 +53,8 @@ def market_events(client):
     return text_collection(client, MARKET_EVENTS, "market event titles and summaries, one per ledger event")
 
 
-def digest(text: str) -> str:
-    """A short content hash kept in metadata, so unchanged documents are not re-embedded."""
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+def correlations(client):
+    return text_collection(client, CORRELATIONS, "strong correlations with their explanations, one per pair and as-of")
 
 
 def connect(*, host: str | None = None, port: int | None = None, path: str | None = None):
@@ -94,6 +97,16 @@ def upsert(
     return total
 
 
+def record_digest(metadata: dict, document: str | None, embedding) -> str:
+    """A hash of everything a record says: its metadata, document and vector."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(json.dumps(metadata, sort_keys=True, default=str).encode())
+    h.update((document or "").encode())
+    if embedding is not None:
+        h.update(np.asarray(embedding, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
 def upsert_changed(
     collection,
     ids: Sequence[str],
@@ -103,16 +116,26 @@ def upsert_changed(
     documents=None,
     batch_size: int = 4000,
 ) -> int:
-    """Upsert only the records whose metadata differs from what the collection holds.
+    """Upsert only the records whose content differs from what the collection holds.
 
-    Callers put a digest of the vector or document into the metadata, so an unchanged record is
-    recognised without reading vectors back: a re-run costs one metadata read per batch.
+    Each record's metadata carries ``digest``, a hash of its metadata, document and vector, so
+    an unchanged record is recognised by one metadata read per batch, without reading vectors
+    back or comparing floats that a server may print differently.
     """
-    held: dict[str, dict] = {}
+    stamped = [
+        {
+            **meta,
+            "digest": record_digest(
+                meta, None if documents is None else documents[i], None if embeddings is None else embeddings[i]
+            ),
+        }
+        for i, meta in enumerate(metadatas)
+    ]
+    held: dict[str, str | None] = {}
     for start in range(0, len(ids), batch_size):
         got = collection.get(ids=list(ids[start : start + batch_size]), include=["metadatas"])
-        held.update(zip(got["ids"], got["metadatas"], strict=True))
-    changed = [i for i, (key, meta) in enumerate(zip(ids, metadatas, strict=True)) if held.get(key) != meta]
+        held.update((key, (meta or {}).get("digest")) for key, meta in zip(got["ids"], got["metadatas"], strict=True))
+    changed = [i for i, key in enumerate(ids) if held.get(key) != stamped[i]["digest"]]
     if len(changed) < len(ids):
         log.info("%s: %d of %d records unchanged", collection.name, len(ids) - len(changed), len(ids))
     if not changed:
@@ -121,7 +144,7 @@ def upsert_changed(
         collection,
         [ids[i] for i in changed],
         embeddings=None if embeddings is None else embeddings[changed],
-        metadatas=[metadatas[i] for i in changed],
+        metadatas=[stamped[i] for i in changed],
         documents=None if documents is None else [documents[i] for i in changed],
         batch_size=batch_size,
     )

@@ -1,0 +1,57 @@
+"""Search everything Axiom has indexed — companies, market events and correlations — by meaning,
+with optional filters. Trigger it with a question; the results are in the task log and its XCom.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Param, dag, task
+
+from axiom import search
+from axiom.analysts.base import EVENT_TYPES
+from axiom.pipelines.prices import IngestParams
+from axiom_airflow import stores
+
+
+@dag(
+    dag_id="semantic_search",
+    schedule=None,
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    tags=["axiom", "search", "workflow"],
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=10)},
+    doc_md=__doc__,
+    params={
+        "query": Param(
+            "federal reserve interest rate increase", type="string", minLength=1, maxLength=1000, title="Query"
+        ),
+        "kinds": Param(
+            sorted(search.TEXT_KINDS),
+            type="array",
+            title="Kinds",
+            items={"type": "string", "enum": sorted(search.TEXT_KINDS)},
+        ),
+        "event_type": Param(None, type=["null", "string"], enum=[None, *EVENT_TYPES], title="Event type"),
+        "symbol": Param(None, type=["null", "string"], title="Symbol"),
+        "since": Param(None, type=["null", "string"], format="date", title="Since"),
+        "until": Param(None, type=["null", "string"], format="date", title="Until"),
+        "k": Param(10, type="integer", minimum=1, maximum=100, title="Results"),
+    },
+)
+def semantic_search():
+    @task
+    def run_search(params=None) -> list[dict]:
+        dates = IngestParams.parse(provider="offline", start=params["since"], end=params["until"])
+        where = search.where_clause(
+            event_type=params["event_type"], symbol=params["symbol"], since=dates.start, until=dates.end
+        )
+        hits = search.search(stores.vectors(), params["query"], kinds=params["kinds"], where=where, k=params["k"])
+        for rank, hit in enumerate(hits, 1):
+            print(f"{rank:>2}. [{hit.kind}] {hit.id}  distance {hit.distance:.3f}\n    {(hit.document or '')[:200]}")
+        return [{"kind": h.kind, "id": h.id, "distance": h.distance, "metadata": h.metadata} for h in hits]
+
+    run_search()
+
+
+semantic_search()

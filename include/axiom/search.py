@@ -1,0 +1,172 @@
+"""Search across everything the index holds: text, similar companies, similar price patterns.
+
+Distances are Chroma's cosine distances (0 = same direction). Date filters use each record's
+``epoch_day`` (days since 1970-01-01) so one filter works for events, correlations and patterns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from axiom import index
+from axiom.analytics.patterns import zscore_rows
+from axiom.stores import ledger, vectors
+
+TEXT_KINDS = {
+    vectors.COMPANIES: vectors.companies,
+    vectors.MARKET_EVENTS: vectors.market_events,
+    vectors.CORRELATIONS: vectors.correlations,
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    id: str
+    distance: float
+    document: str | None
+    metadata: dict
+
+
+def where_clause(
+    *, event_type: str | None = None, symbol: str | None = None, since: date | None = None, until: date | None = None
+) -> dict | None:
+    """A Chroma ``where`` filter from the common options (all must hold)."""
+    terms: list[dict] = []
+    if event_type:
+        terms.append({"event_type": event_type})
+    if symbol:
+        terms.append({"symbol": symbol})
+    if since:
+        terms.append({"epoch_day": {"$gte": index.epoch_day(since)}})
+    if until:
+        terms.append({"epoch_day": {"$lte": index.epoch_day(until)}})
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else {"$and": terms}
+
+
+def _hits(kind: str, result: dict) -> list[Hit]:
+    return [
+        Hit(kind, i, float(d), doc, meta)
+        for i, d, doc, meta in zip(
+            result["ids"][0], result["distances"][0], result["documents"][0], result["metadatas"][0], strict=True
+        )
+    ]
+
+
+def search(
+    chroma_client, text: str, *, kinds: list[str] | None = None, where: dict | None = None, k: int = 10
+) -> list[Hit]:
+    """The ``k`` nearest documents to ``text`` across the chosen kinds, nearest first."""
+    if not text or not text.strip():
+        raise ValueError("the search text is empty")
+    unknown = set(kinds or []) - set(TEXT_KINDS)
+    if unknown:
+        raise ValueError(f"unknown kinds {sorted(unknown)}; choose from {sorted(TEXT_KINDS)}")
+    hits: list[Hit] = []
+    for kind in kinds or list(TEXT_KINDS):
+        collection = TEXT_KINDS[kind](chroma_client)
+        if collection.count() == 0:
+            continue
+        result = collection.query(
+            query_texts=[text],
+            n_results=min(k, collection.count()),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        hits.extend(_hits(kind, result))
+    return sorted(hits, key=lambda h: h.distance)[:k]
+
+
+def similar_companies(chroma_client, symbol: str, k: int = 5) -> list[Hit]:
+    """Companies whose business descriptions are nearest to ``symbol``'s."""
+    collection = vectors.companies(chroma_client)
+    own = collection.get(ids=[f"company:{symbol}"], include=["embeddings"])
+    if not own["ids"]:
+        raise LookupError(f"{symbol} has no company description in the index; run the company_graph pipeline")
+    result = collection.query(
+        query_embeddings=own["embeddings"],
+        n_results=min(k + 1, collection.count()),
+        where={"symbol": {"$ne": symbol}},
+        include=["documents", "metadatas", "distances"],
+    )
+    return _hits(vectors.COMPANIES, result)[:k]
+
+
+@dataclass(frozen=True)
+class PatternMatch:
+    symbol: str
+    window_end: date
+    distance: float
+    horizon_end: date
+    forward_return: float
+
+
+def similar_price_patterns(
+    conn, chroma_client, symbol: str, as_of: date, *, k: int = 5, horizon: int = 20, window: int = 30
+) -> list[PatternMatch]:
+    """Past windows most like ``symbol``'s last ``window`` returns to ``as_of``, with what followed.
+
+    Only windows whose ``horizon`` sessions after their end had also ended on or before
+    ``as_of`` are eligible, so nothing here was unknown on that date (no look-ahead).
+    """
+    history = ledger.closes(conn, [symbol], "1d", as_of - timedelta(days=3 * window + 30), as_of)
+    if len(history) <= window:
+        raise LookupError(f"{symbol} has fewer than {window + 1} sessions in the ledger up to {as_of}")
+    prices = history["close"].to_numpy(dtype=float)
+    returns = prices[1:] / prices[:-1] - 1
+    query, ok = zscore_rows(returns[-window:][None, :])
+    if not ok[0]:
+        raise ValueError(f"{symbol}'s last {window} returns to {as_of} are constant: no shape to match")
+
+    calendar = _sessions(conn, as_of)
+    if len(calendar) <= horizon:
+        return []
+    cutoff = calendar[-horizon - 1]  # a window ending here has its horizon end on as_of at the latest
+    collection = vectors.price_patterns(chroma_client)
+    result = collection.query(
+        query_embeddings=query.tolist(),
+        n_results=2 * k,
+        where={"$and": [{"window": window}, {"epoch_day": {"$lte": index.epoch_day(cutoff)}}]},
+        include=["metadatas", "distances"],
+    )
+    matches = list(zip(result["metadatas"][0], result["distances"][0], strict=True))
+    return _forward_returns(conn, matches, horizon, as_of)[:k]
+
+
+def _sessions(conn, until: date) -> list[date]:
+    rows = conn.execute(
+        "SELECT DISTINCT ts FROM price_bar WHERE interval = '1d' AND ts <= %s ORDER BY ts", (until,)
+    ).fetchall()
+    return [r[0].date() for r in rows]
+
+
+def _forward_returns(conn, matches, horizon: int, as_of: date) -> list[PatternMatch]:
+    """Each match's close at its window end and ``horizon`` sessions later, in one query."""
+    if not matches:
+        return []
+    rows = conn.execute(
+        "SELECT m.i, s.close, f.ts, f.close FROM unnest(%s::text[], %s::date[]) WITH ORDINALITY AS m(symbol, day, i)"
+        " CROSS JOIN LATERAL (SELECT close FROM price_bar WHERE symbol = m.symbol AND interval = '1d'"
+        "  AND ts >= m.day ORDER BY ts LIMIT 1) s"
+        " CROSS JOIN LATERAL (SELECT ts, close FROM price_bar WHERE symbol = m.symbol AND interval = '1d'"
+        "  AND ts >= m.day ORDER BY ts OFFSET %s LIMIT 1) f ORDER BY m.i",
+        ([m["symbol"] for m, _ in matches], [m["as_of"] for m, _ in matches], horizon),
+    ).fetchall()
+    out = []
+    for i, start_close, horizon_ts, horizon_close in rows:
+        meta, distance = matches[i - 1]
+        horizon_end = horizon_ts.date()
+        if horizon_end <= as_of:  # calendars can differ by symbol: check each match, never trust the filter alone
+            out.append(
+                PatternMatch(
+                    meta["symbol"],
+                    date.fromisoformat(meta["as_of"]),
+                    float(distance),
+                    horizon_end,
+                    horizon_close / start_close - 1,
+                )
+            )
+    return out
