@@ -22,13 +22,14 @@ run: start  ## start Airflow, run every pipeline on the bundled real data, print
 	@scripts/run.sh
 
 test: start  ## run the test suite against the real services
-	@$(ENV) python -m pytest $(PYTEST_ARGS)
+	@scripts/test.sh $(PYTEST_ARGS)
 
 status:  ## counts per store as one JSON object
 	@$(ENV) python -m axiom status
 
-bench: start  ## benchmark the full offline load per store
+bench: start  ## benchmarks: the full offline load per store, correlations, indexing
 	@$(ENV) python benchmarks/ingest.py
+	@$(ENV) python benchmarks/analytics.py
 
 lint:  ## ruff, including Airflow 3 rules
 	@$(ENV) ruff check . && $(ENV) ruff format --check .

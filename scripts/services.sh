@@ -50,7 +50,7 @@ start_postgres() {
       -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_wal_size=2GB -c shared_buffers=256MB" start >/dev/null
   fi
   local db
-  for db in "$PG_DB" airflow; do
+  for db in "$PG_DB" airflow airflow_test; do
     if [ -z "$(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       log "postgres: creating database $db"
       PGPASSWORD="$PG_PASSWORD" psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -c "CREATE DATABASE \"$db\""
