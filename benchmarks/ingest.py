@@ -74,9 +74,9 @@ def main() -> None:
     run_id, t = timed(prices.fetch, pg, params, landing_dir=landing)
     fetched = ledger.get_run(pg, run_id)["stats"]["fetched"]
     rows.append(("fetch (skfolio -> landing Parquet)", fetched, t))
-    _, t = timed(prices.validate, pg, run_id, landing_dir=landing)
+    _, t = timed(prices.validate, pg, run_id)
     rows.append(("validate", fetched, t))
-    accepted = pd.read_parquet(prices.run_dir(landing, run_id) / "accepted.parquet")
+    accepted = pd.read_parquet(prices.landing(pg, run_id) / "accepted.parquet")
 
     # PostgreSQL: the ledger load on an empty table vs a raw COPY, repeated; medians reported
     load_s, raw_s = [], []

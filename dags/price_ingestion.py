@@ -6,67 +6,33 @@ Params to load any symbols and dates. Tasks hand each other the run id, never th
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import dag, task
 
-from axiom import schema
 from axiom.config import Settings
 from axiom.pipelines import prices
-from axiom.sources.prices import PROVIDERS
-from axiom.validation import SYMBOL_PATTERN
 from axiom_airflow import stores
 from axiom_airflow.assets import PRICE_BAR
+from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, provider_param, symbols_param
+from axiom_airflow.operators.pipeline_step import pipeline_step
 
 
 @dag(
     dag_id="price_ingestion",
     schedule="30 22 * * 1-5",
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
     tags=["axiom", "prices", "pipeline-1"],
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     doc_md=__doc__,
     params={
-        "symbols": Param(
-            [],
-            type="array",
-            items={"type": "string", "pattern": SYMBOL_PATTERN.pattern},
-            title="Symbols",
-            description="Tickers to load; empty means the provider's whole universe.",
-        ),
-        "start": Param(
-            None,
-            type=["null", "string"],
-            format="date",
-            title="Start date",
-            description="First session to load; empty: all history (manual) or the last week (scheduled).",
-        ),
-        "end": Param(
-            None,
-            type=["null", "string"],
-            format="date",
-            title="End date",
-            description="Last session to load; empty: up to the latest.",
-        ),
-        "provider": Param(
-            os.environ.get("AXIOM_PRICE_PROVIDER", "offline"),
-            type="string",
-            enum=sorted(PROVIDERS),
-            title="Provider",
-            description="offline: real packaged history (skfolio); yfinance: live Yahoo Finance.",
-        ),
+        "symbols": symbols_param("Tickers to load; empty means the provider's whole universe."),
+        "start": date_param("Start date", "First session; empty: all history (manual) or the last week (scheduled)."),
+        "end": date_param("End date", "Last session to load; empty: up to the latest."),
+        "provider": provider_param("offline: real packaged history (skfolio); yfinance: live Yahoo Finance."),
     },
+    **DAG_DEFAULTS,
 )
 def price_ingestion():
-    @task
-    def migrate_schema() -> None:
-        with stores.ledger() as conn, stores.graph() as driver:
-            schema.migrate_postgres(conn)
-            schema.migrate_neo4j(driver)
-
     @task
     def fetch(params=None, dag_run=None, data_interval_end=None) -> int:
         start, end = params["start"], params["end"]
@@ -78,46 +44,17 @@ def price_ingestion():
         with stores.ledger() as conn:
             return prices.fetch(conn, request, landing_dir=Settings.from_env().landing_dir)
 
-    @task
-    def validate(ingestion_run_id: int) -> int:
-        with stores.ledger() as conn:
-            prices.validate(conn, ingestion_run_id, landing_dir=Settings.from_env().landing_dir)
-        return ingestion_run_id
-
-    @task
-    def load(ingestion_run_id: int) -> int:
-        with stores.ledger() as conn:
-            prices.load(conn, ingestion_run_id, landing_dir=Settings.from_env().landing_dir)
-        return ingestion_run_id
-
-    @task
-    def cache_latest(ingestion_run_id: int) -> None:
-        with stores.ledger() as conn:
-            prices.cache_latest(
-                conn, stores.cache(), ingestion_run_id, ttl_seconds=Settings.from_env().latest_price_ttl
-            )
-
-    @task
-    def graph_stocks(ingestion_run_id: int) -> None:
-        with stores.ledger() as conn, stores.graph() as driver:
-            prices.graph_stocks(conn, driver, ingestion_run_id)
-
-    @task
-    def vectorise_patterns(ingestion_run_id: int) -> None:
-        with stores.ledger() as conn:
-            prices.vectorise_patterns(
-                conn, stores.vectors(), ingestion_run_id, window=Settings.from_env().pattern_window
-            )
-
-    @task(outlets=[PRICE_BAR])
-    def announce(ingestion_run_id: int) -> None:
-        with stores.ledger() as conn:
-            prices.announce(conn, stores.cache(), ingestion_run_id)
-
+    settings = Settings.from_env()
     fetched = fetch()
     migrate_schema() >> fetched
-    loaded = load(validate(fetched))
-    [cache_latest(loaded), graph_stocks(loaded), vectorise_patterns(loaded)] >> announce(loaded)
+    step = partial(pipeline_step, "axiom.pipelines.prices")
+    loaded = step("load", step("validate", fetched).output).output
+    projections = [
+        step("cache_latest", loaded, ["cache"], ttl_seconds=settings.latest_price_ttl),
+        step("graph_stocks", loaded, ["graph"]),
+        step("vectorise_patterns", loaded, ["vectors"], window=settings.pattern_window),
+    ]
+    projections >> step("announce", loaded, ["cache"], outlets=[PRICE_BAR])
 
 
 price_ingestion()

@@ -5,25 +5,21 @@ records a high-water mark) and reports what it changed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from airflow.sdk import dag, task
 
 from axiom import index
 from axiom.config import Settings
 from axiom_airflow import stores
 from axiom_airflow.assets import LEDGER_UPDATED
+from axiom_airflow.common import DAG_DEFAULTS
 
 
 @dag(
     dag_id="semantic_index",
     schedule=LEDGER_UPDATED,
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
     tags=["axiom", "search", "pipeline-5"],
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     doc_md=__doc__,
+    **DAG_DEFAULTS,
 )
 def semantic_index():
     @task

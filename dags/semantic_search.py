@@ -4,23 +4,19 @@ with optional filters. Trigger it with a question; the results are in the task l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from airflow.sdk import Param, dag, task
 
 from axiom import search
 from axiom.analysts.base import EVENT_TYPES
 from axiom.pipelines.prices import IngestParams
 from axiom_airflow import stores
+from axiom_airflow.common import DAG_DEFAULTS
 
 
 @dag(
     dag_id="semantic_search",
     schedule=None,
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
-    catchup=False,
     tags=["axiom", "search", "workflow"],
-    default_args={"retries": 1, "retry_delay": timedelta(seconds=10)},
     doc_md=__doc__,
     params={
         "query": Param(
@@ -38,6 +34,7 @@ from axiom_airflow import stores
         "until": Param(None, type=["null", "string"], format="date", title="Until"),
         "k": Param(10, type="integer", minimum=1, maximum=100, title="Results"),
     },
+    **DAG_DEFAULTS,
 )
 def semantic_search():
     @task

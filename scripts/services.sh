@@ -2,6 +2,7 @@
 # Start, stop and inspect Axiom's local services without Docker.
 #   services.sh start           PostgreSQL, Redis, Neo4j, ChromaDB; Airflow metadata DB migrated
 #   services.sh start-airflow   Airflow 3 api-server, scheduler, dag-processor and triggerer
+#   services.sh stop-airflow    stops only the Airflow components
 #   services.sh stop            stops every process these commands started (by their PID files)
 #   services.sh status          one line per service
 # Starting is idempotent: a service that already answers is reused. State and logs: $STATE.
@@ -128,9 +129,14 @@ stop_pidfile() { # stop_pidfile NAME FILE
   rm -f "$2"
 }
 
-stop_all() {
-  local part bin
+stop_airflow() {
+  local part
   for part in triggerer dag-processor scheduler api-server; do stop_pidfile "airflow $part" "$STATE/airflow/run/$part.pid"; done
+}
+
+stop_all() {
+  local bin
+  stop_airflow
   stop_pidfile chroma "$STATE/chroma/chroma.pid"
   stop_pidfile neo4j "$STATE/neo4j/neo4j.pid"
   stop_pidfile redis "$STATE/redis/redis.pid"
@@ -152,7 +158,8 @@ status() {
 case "${1:-}" in
   start) start_postgres; start_redis; start_neo4j; start_chroma; migrate_airflow ;;
   start-airflow) start_airflow ;;
+  stop-airflow) stop_airflow ;;
   stop) stop_all ;;
   status) status ;;
-  *) echo "usage: $0 start|start-airflow|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|start-airflow|stop-airflow|stop|status" >&2; exit 2 ;;
 esac

@@ -50,7 +50,7 @@ def chroma_client():
 
 def wipe(pg, redis_client, neo4j_driver, chroma_client) -> None:
     """Empty every store Axiom writes to (schema stays)."""
-    pg.execute(f"TRUNCATE {', '.join(LEDGER_TABLES)} RESTART IDENTITY")
+    pg.execute(f"TRUNCATE {', '.join(LEDGER_TABLES)}")
     redis_client.flushdb()
     with neo4j_driver.session() as session:
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()

@@ -23,8 +23,8 @@ def ingest(params: prices.IngestParams, settings: Settings) -> dict:
     pg, rds, neo, chroma = connections.postgres(), connections.redis(), connections.neo4j(), connections.chroma()
     try:
         run_id = prices.fetch(pg, params, landing_dir=settings.landing_dir)
-        prices.validate(pg, run_id, landing_dir=settings.landing_dir)
-        prices.load(pg, run_id, landing_dir=settings.landing_dir)
+        prices.validate(pg, run_id)
+        prices.load(pg, run_id)
         prices.cache_latest(pg, rds, run_id, ttl_seconds=settings.latest_price_ttl)
         prices.graph_stocks(pg, neo, run_id)
         prices.vectorise_patterns(pg, chroma, run_id, window=settings.pattern_window)

@@ -152,7 +152,7 @@ def test_bad_events_are_rejected_or_stored_inertly_and_the_batch_lands(built, pg
     ]
     before = graph_counts(neo4j_driver)["nodes"]
     run_id = events.collect(pg, events.EventParams(), rows=rows)
-    events.classify(pg, run_id, judge_from_env(pg))
+    events.classify(pg, judge_from_env(pg), run_id)
     events.graph_events(pg, neo4j_driver, run_id)
 
     stats = ledger.get_run(pg, run_id)["stats"]

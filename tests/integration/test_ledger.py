@@ -44,8 +44,8 @@ def test_a_mixed_batch_lands_its_good_rows_and_rejects_the_rest_with_reasons(cle
 
     params = prices.IngestParams.parse(provider="offline", symbols=["AAPL", "MSFT"])
     run_id = prices.fetch(pg, params, landing_dir=clean_stores, provider=BatchProvider(batch))
-    prices.validate(pg, run_id, landing_dir=clean_stores)
-    prices.load(pg, run_id, landing_dir=clean_stores)
+    prices.validate(pg, run_id)
+    prices.load(pg, run_id)
 
     assert pg.execute("SELECT count(*) FROM price_bar").fetchone()[0] == len(good)
     rejects = pg.execute("SELECT reason, payload->>'symbol' FROM rejected_row ORDER BY reject_id").fetchall()
@@ -60,7 +60,7 @@ def test_a_mixed_batch_lands_its_good_rows_and_rejects_the_rest_with_reasons(cle
 
     # the same bad rows again are counted, not copied
     again = prices.fetch(pg, params, landing_dir=clean_stores, provider=BatchProvider(batch))
-    prices.validate(pg, again, landing_dir=clean_stores)
+    prices.validate(pg, again)
     assert pg.execute("SELECT count(*), min(seen_count), max(last_run_id) FROM rejected_row").fetchone() == (
         4,
         2,

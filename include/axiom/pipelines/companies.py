@@ -81,7 +81,7 @@ def _as_of(conn, symbols: list[str]) -> dict[str, date]:
     return dict(rows)
 
 
-def name_competitors(conn, run_id: int, judge: Judge) -> dict:
+def name_competitors(conn, judge: Judge, run_id: int) -> dict:
     """Ask the analyst for each company's competitors within the known universe; store them."""
     symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
     universe = ledger.latest_companies(conn)

@@ -165,7 +165,7 @@ def _run_rows(conn, run_id: int, *, latest_only: bool) -> list[dict]:
     return ledger.correlations(conn, window=run["params"]["window"], as_ofs=as_ofs, symbols=run["stats"]["symbols"])
 
 
-def explain(conn, run_id: int, judge: Judge) -> dict:
+def explain(conn, judge: Judge, run_id: int) -> dict:
     """The analyst's explanation of each significant pair at the run's latest as-of (cached)."""
     rows = _run_rows(conn, run_id, latest_only=True)
     known = {c.symbol: c for c in ledger.latest_companies(conn)}

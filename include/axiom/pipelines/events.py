@@ -185,7 +185,7 @@ def _run_events(conn, run_id: int) -> list[dict]:
     return ledger.market_events(conn, ledger.get_run(conn, run_id)["stats"].get("event_ids", []))
 
 
-def classify(conn, run_id: int, judge: Judge) -> dict:
+def classify(conn, judge: Judge, run_id: int) -> dict:
     """Ask the analyst for each event's type, impact and sentiment (cached); update the ledger rows."""
     events = _run_events(conn, run_id)
     judgements = judge.classify_events(

@@ -1,14 +1,15 @@
 """Pipeline 1, price ingestion: fetch -> validate -> ledger -> Redis -> Neo4j -> Chroma -> announce.
 
-Each step takes store clients and a run id. Fetched and validated batches wait in the landing
-folder (``{landing_dir}/price_ingestion/run-{id}/``) as Parquet, so steps hand each other ids,
-not data. Projections are computed from what the ledger holds for the run's symbols, so any of
-them can be rebuilt from PostgreSQL alone and a re-run writes the same values again.
+Each step takes store clients and a run id. Fetched and validated batches wait as Parquet in the
+run's landing folder (``{landing_dir}/price_ingestion/run-{id}/``, recorded on the run), so steps
+hand each other ids, not data. Projections are computed from what the ledger holds for the run's
+symbols, so any of them can be rebuilt from PostgreSQL alone and a re-run writes the same values.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -98,17 +99,24 @@ def fetch(conn, params: IngestParams, *, landing_dir: Path, provider: PriceProvi
     )
     raw = provider.fetch(params.symbols, params.start, params.end, params.interval)
     folder = run_dir(landing_dir, run_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists():
+        shutil.rmtree(folder)  # left by an older ledger whose run ids were reset
+    folder.mkdir(parents=True)
     _landable(raw).to_parquet(folder / "raw.parquet", index=False)
-    stats = {"fetched": len(raw), "adjusted": provider.adjusted}
+    stats = {"fetched": len(raw), "adjusted": provider.adjusted, "landing": str(folder.resolve())}
     ledger.update_run(conn, run_id, stats=stats)
     log.info("run %d: fetched %d rows", run_id, len(raw))
     return run_id
 
 
-def validate(conn, run_id: int, *, landing_dir: Path) -> dict:
+def landing(conn, run_id: int) -> Path:
+    """The folder where the run's fetched and accepted rows wait."""
+    return Path(ledger.get_run(conn, run_id)["stats"]["landing"])
+
+
+def validate(conn, run_id: int) -> dict:
     """Split the run's raw rows: rejects to ``rejected_row`` with reasons, good rows on to loading."""
-    folder = run_dir(landing_dir, run_id)
+    folder = landing(conn, run_id)
     raw = pd.read_parquet(folder / "raw.parquet")
     accepted, rejects = validate_bars(raw)
     ledger.record_rejects(conn, run_id, DATASET, rejects)
@@ -127,10 +135,10 @@ def validate(conn, run_id: int, *, landing_dir: Path) -> dict:
     return stats
 
 
-def load(conn, run_id: int, *, landing_dir: Path) -> dict:
+def load(conn, run_id: int) -> dict:
     """Upsert the run's accepted bars into ``price_bar``."""
     run = ledger.get_run(conn, run_id)
-    accepted = pd.read_parquet(run_dir(landing_dir, run_id) / "accepted.parquet")
+    accepted = pd.read_parquet(Path(run["stats"]["landing"]) / "accepted.parquet")
     result = ledger.load_bars(
         conn, accepted, run_id=run_id, source=run["provider"], adjusted=bool(run["stats"].get("adjusted", True))
     )

@@ -1,0 +1,51 @@
+"""What every Axiom DAG shares: defaults, the usual Params, and the schema task."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Param, task
+
+from axiom import schema
+from axiom.validation import SYMBOL_PATTERN
+from axiom_airflow import stores
+
+DAG_DEFAULTS = {
+    "start_date": datetime(2026, 1, 1, tzinfo=UTC),
+    "catchup": False,
+    "max_active_runs": 1,
+    "default_args": {"retries": 2, "retry_delay": timedelta(seconds=30)},
+}
+
+
+def symbols_param(description: str = "Tickers; empty means all known.") -> Param:
+    return Param(
+        [],
+        type="array",
+        items={"type": "string", "pattern": SYMBOL_PATTERN.pattern},
+        title="Symbols",
+        description=description,
+    )
+
+
+def date_param(title: str, description: str = "") -> Param:
+    return Param(None, type=["null", "string"], format="date", title=title, description=description)
+
+
+def provider_param(description: str) -> Param:
+    return Param(
+        os.environ.get("AXIOM_PRICE_PROVIDER", "offline"),
+        type="string",
+        enum=["offline", "yfinance"],
+        title="Provider",
+        description=description,
+    )
+
+
+@task
+def migrate_schema() -> None:
+    """Apply the ledger migrations and the graph constraints (idempotent, quick)."""
+    with stores.ledger() as conn, stores.graph() as driver:
+        schema.migrate_postgres(conn)
+        schema.migrate_neo4j(driver)
