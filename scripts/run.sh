@@ -64,9 +64,13 @@ wait_for_asset_run semantic_index "$since"
 
 echo
 echo "Questions answered from the stores:"
+echo; echo "Which companies are oil and gas producers?"
 python -m axiom search "oil and gas producer" --kinds companies --k 3
+echo; echo "Which companies are most like JPM?"
 python -m axiom similar-companies JPM --k 3
+echo; echo "Which Fed decisions raised interest rates?"
 python -m axiom search "federal reserve raises interest rates" --event-type fed_decision --k 3
+echo; echo "When did AAPL's 30 sessions to 2020-03-31 look like this before, and what followed over 20 sessions?"
 python -m axiom similar-patterns AAPL --as-of 2020-03-31 --horizon 20 --k 3
 
 echo

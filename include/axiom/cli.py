@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     pat.add_argument("--k", type=int, default=5)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("httpx", "neo4j.notifications"):
+    for chatty in ("httpx", "neo4j.notifications", "sentence_transformers"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = Settings.from_env()
 

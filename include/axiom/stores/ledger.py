@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from psycopg.types.json import Jsonb
 
 from axiom.analysts.base import Company
@@ -111,25 +113,22 @@ def record_rejects(conn, run_id: int, dataset: str, rejects: Rejects) -> int:
     return len(rows)
 
 
-def copy_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> str:
-    """The frame as PostgreSQL COPY text (tab-separated, ``\\N`` for NULL, UTC ISO timestamps).
+def copy_csv(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
+    """The frame as CSV for ``COPY ... (FORMAT csv)``: empty unquoted fields are NULL, text is quoted.
 
-    Timestamps are formatted by NumPy in one vectorised pass; pandas' per-value ``date_format``
-    would take most of the load's time.
+    Arrow's C++ writer formats the rows (floats in shortest round-trip form, timestamps in UTC);
+    pandas' ``to_csv`` would take longer than the COPY itself.
     """
-    out = frame.loc[:, list(columns)]
-    if "ts" in out:
-        stamps = out["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
-        out = out.assign(ts=np.char.add(stamps.astype(str), "+00"))
-    buf = io.StringIO()
-    out.to_csv(buf, sep="\t", header=False, index=False, na_rep="\\N")
+    table = pa.Table.from_pandas(frame.loc[:, list(columns)], preserve_index=False)
+    buf = io.BytesIO()
+    pa_csv.write_csv(table, buf, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
     return buf.getvalue()
 
 
 def copy_rows(cur, table: str, frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
     """COPY ``frame`` into ``table`` (a trusted identifier from this module, never user input)."""
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write(copy_text(frame, columns))
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(copy_csv(frame, columns))
 
 
 def load_bars(conn, bars: pd.DataFrame, *, run_id: int, source: str, adjusted: bool) -> LoadResult:
