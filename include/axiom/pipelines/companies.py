@@ -133,11 +133,10 @@ def competing_pairs(conn, symbols: list[str]) -> list[dict]:
     return [{"a": a, "b": b, "intensity": i, "analyst": an, "as_of": d} for a, b, i, an, d in rows]
 
 
-def graph_companies(conn, driver, run_id: int) -> int:
-    """Company and Sector nodes, BELONGS_TO and COMPETES_WITH edges, from the ledger."""
-    symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
+def company_rows(conn, symbols: list[str]) -> list[dict]:
+    """The facts of each company's latest snapshot, as the graph and the cache hold them."""
     as_of = _as_of(conn, symbols)
-    companies = [
+    return [
         {
             "symbol": c.symbol,
             "name": c.name,
@@ -149,6 +148,12 @@ def graph_companies(conn, driver, run_id: int) -> int:
         }
         for c in ledger.latest_companies(conn, symbols)
     ]
+
+
+def graph_companies(conn, driver, run_id: int) -> int:
+    """Company and Sector nodes, BELONGS_TO and COMPETES_WITH edges, from the ledger."""
+    symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
+    companies = company_rows(conn, symbols)
     pairs = competing_pairs(conn, symbols)
     graph.merge_companies(driver, companies, pairs)
     log.info("run %d: %d companies, %d competing pairs in the graph", run_id, len(companies), len(pairs))
@@ -166,19 +171,7 @@ def vectorise_descriptions(conn, chroma_client, run_id: int) -> int:
 def cache_metadata(conn, redis_client, run_id: int, *, ttl_seconds: int) -> int:
     """Redis ``company:{SYMBOL}:metadata`` JSON for fast API reads."""
     symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
-    as_of = _as_of(conn, symbols)
-    items = {
-        cache.company_metadata_key(c.symbol): {
-            "symbol": c.symbol,
-            "name": c.name,
-            "sector": c.sector,
-            "industry": c.industry,
-            "market_cap_usd": c.market_cap_usd,
-            "debt_to_equity": c.debt_to_equity,
-            "as_of": as_of[c.symbol],
-        }
-        for c in ledger.latest_companies(conn, symbols)
-    }
+    items = {cache.company_metadata_key(row["symbol"]): row for row in company_rows(conn, symbols)}
     return cache.cache_json(redis_client, items, ttl_seconds=ttl_seconds)
 
 
