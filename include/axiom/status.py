@@ -14,8 +14,8 @@ LEDGER_TABLES = (
     "analyst_judgement",
     "index_state",
     "rejected_row",
-    "ingestion_run",
 )
+RUN_LOG = "ingestion_run"
 REDIS_KEYS = {
     "price_latest_keys": "price:*:latest",
     "company_metadata_keys": "company:*:metadata",
@@ -25,7 +25,10 @@ REDIS_KEYS = {
 
 
 def counts(pg, redis_client, driver, chroma_client, *, window: int) -> dict:
-    """Row, key, node, edge and vector counts across the four stores."""
+    """Row, key, node, edge and vector counts across the four stores, and the runs that wrote them.
+
+    The run log grows with every run; every other count stays put when a run changes nothing.
+    """
     postgres = {
         table: pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # table names are constants
         for table in LEDGER_TABLES
@@ -46,9 +49,11 @@ def counts(pg, redis_client, driver, chroma_client, *, window: int) -> dict:
     expected = index.ledger_counts(pg, window=window)
     # each collection beside the number of records the ledger implies
     chroma_counts = {name: {"chroma": held.get(name, 0), "ledger": n} for name, n in sorted(expected.items())}
+    runs = dict(pg.execute(f"SELECT status, count(*) FROM {RUN_LOG} GROUP BY status").fetchall())
     return {
         "postgres": postgres,
         "redis": redis_counts,
         "neo4j": {"nodes": {r["label"]: r["n"] for r in labels}, "relationships": {r["type"]: r["n"] for r in rels}},
         "chroma": chroma_counts,
+        "runs": runs,
     }
