@@ -45,7 +45,7 @@ def yfinance_fundamentals(symbols: list[str]) -> list[dict]:
                 "industry": info.get("industry"),
                 "description": info.get("longBusinessSummary"),
                 "market_cap_usd": info.get("marketCap"),
-                "debt_to_equity": d2e / 100 if isinstance(d2e, (int, float)) else None,
+                "debt_to_equity": round(d2e / 100, 4) if isinstance(d2e, (int, float)) else None,
                 "as_of": date.today().isoformat(),
                 "source": "yfinance Ticker.info",
             }
