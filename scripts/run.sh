@@ -7,9 +7,31 @@ cd "$ROOT"
 
 scripts/services.sh start-airflow
 
-# trigger_and_wait DAG_ID CONF_JSON: unpause, trigger a manual run, wait until it finishes
+# poll DAG_ID TRIES PICK ARG: every 5 s read the DAG's runs; PICK is Python over `runs` and `arg`
+# that prints a state. Stops at success or failed and echoes the last state.
+poll() {
+  local dag_id=$1 tries=$2 pick=$3 arg=$4 state=waiting
+  for _ in $(seq "$tries"); do
+    state=$(airflow dags list-runs "$dag_id" -o json 2>/dev/null | python3 -c 'import json, sys
+runs = [r for line in sys.stdin if line.startswith("[") for r in json.loads(line)]  # skip log lines
+arg = sys.argv[2]
+exec(sys.argv[1])' "$pick" "$arg")
+    case "$state" in success|failed) break ;; esac
+    sleep 5
+  done
+  echo "$state"
+}
+
+# report DAG_ID STATE: success returns 0; anything else says where to look and returns 1
+report() {
+  [ "$2" = success ] && { echo "[run] $1: success"; return 0; }
+  echo "[run] $1: $2; task logs are under $AIRFLOW_HOME/logs and in the UI" >&2
+  return 1
+}
+
+# trigger_and_wait DAG_ID CONF_JSON: unpause, trigger a manual run, wait (30 min at most) until it finishes
 trigger_and_wait() {
-  local dag_id=$1 conf=$2 run_id state
+  local dag_id=$1 conf=$2 run_id
   run_id="make_run__$(date -u +%Y%m%dT%H%M%S)"
   for _ in $(seq 60); do  # the dag-processor needs a moment to parse new DAG files
     airflow dags unpause "$dag_id" >/dev/null 2>&1 && break
@@ -17,41 +39,18 @@ trigger_and_wait() {
   done
   echo "[run] $dag_id: triggering $run_id with $conf"
   airflow dags trigger "$dag_id" --run-id "$run_id" --conf "$conf" >/dev/null
-  for _ in $(seq 360); do
-    state=$(airflow dags list-runs "$dag_id" -o json 2>/dev/null |
-      python3 -c 'import json, sys
-runs = [r for line in sys.stdin if line.startswith("[") for r in json.loads(line)]  # skip log lines
-print(next((r["state"] for r in runs if r["run_id"] == sys.argv[1]), "queued"))' "$run_id")
-    case "$state" in
-      success) echo "[run] $dag_id: success"; return 0 ;;
-      failed) echo "[run] $dag_id: FAILED; task logs are under $AIRFLOW_HOME/logs and in the UI" >&2; return 1 ;;
-    esac
-    sleep 5
-  done
-  echo "[run] $dag_id: still $state after 30 minutes" >&2
-  return 1
+  report "$dag_id" "$(poll "$dag_id" 360 \
+    'print(next((r["state"] for r in runs if r["run_id"] == arg), "queued"))' "$run_id")"
 }
 
-# wait_for_asset_run DAG_ID SINCE: wait until the runs that Asset events (not this script) started
-# after SINCE have all finished, and the newest succeeded
+# wait_for_asset_run DAG_ID SINCE: wait (20 min at most) until the runs that Asset events, not this
+# script, started after SINCE have all finished, and the newest succeeded
 wait_for_asset_run() {
-  local dag_id=$1 since=$2 state
-  echo "[run] $dag_id: waiting for the runs its Asset trigger started"
-  for _ in $(seq 240); do
-    state=$(airflow dags list-runs "$dag_id" -o json 2>/dev/null |
-      python3 -c 'import json, sys
-runs = [r for line in sys.stdin if line.startswith("[") for r in json.loads(line)]
-runs = [r for r in runs if r["run_id"].startswith("asset_triggered__") and r["run_after"] >= sys.argv[1]]
+  echo "[run] $1: waiting for the runs its Asset trigger started"
+  report "$1" "$(poll "$1" 240 '
+runs = [r for r in runs if r["run_id"].startswith("asset_triggered__") and r["run_after"] >= arg]
 busy = any(r["state"] in ("queued", "running") for r in runs)
-print("waiting" if busy or not runs else max(runs, key=lambda r: r["run_after"])["state"])' "$since")
-    case "$state" in
-      success) echo "[run] $dag_id: success"; return 0 ;;
-      failed) echo "[run] $dag_id: FAILED; see the UI" >&2; return 1 ;;
-    esac
-    sleep 5
-  done
-  echo "[run] $dag_id: its Asset-triggered runs did not finish within 20 minutes" >&2
-  return 1
+print("waiting" if busy or not runs else max(runs, key=lambda r: r["run_after"])["state"])' "$2")"
 }
 
 since=$(date -u +%Y-%m-%dT%H:%M:%S)
