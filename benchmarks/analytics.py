@@ -19,8 +19,8 @@ import numpy as np
 
 from axiom import connections, index
 from axiom.analytics.correlation import correlation_at, month_ends
-from axiom.pipelines.correlations import ledger_symbols, load_returns
-from axiom.stores import vectors
+from axiom.pipelines.correlations import load_returns
+from axiom.stores import ledger, vectors
 
 WINDOW = 30
 
@@ -39,7 +39,7 @@ def main() -> None:
     pg, chroma = connections.postgres(), connections.chroma()
 
     start = time.perf_counter()
-    returns = load_returns(pg, ledger_symbols(pg), None, None, WINDOW)
+    returns = load_returns(pg, ledger.prices.symbols(pg), None, None, WINDOW)
     read_s = time.perf_counter() - start
     dates = month_ends(returns.index)
     ends = [returns.index.searchsorted(d, side="right") for d in dates]

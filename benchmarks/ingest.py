@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from axiom import connections, schema
+from axiom import connections, index, schema
 from axiom.config import Settings
 from axiom.pipelines import prices
 from axiom.stores import ledger, vectors
@@ -37,14 +37,14 @@ def raw_copy_seconds(pg, bars: pd.DataFrame) -> tuple[float, float]:
     the benchmark; a TEMP table would skip the WAL and flatter the baseline.
     """
     frame = bars.assign(source="offline", adjusted=True, run_id=0)
-    columns = ledger.BAR_TABLE_COLUMNS
+    columns = ledger.prices.BAR_TABLE_COLUMNS
     with pg.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS price_bar_scratch")
         cur.execute("CREATE TABLE price_bar_scratch (LIKE price_bar INCLUDING ALL)")
         try:
-            with ledger.transaction(pg):
+            with ledger.db.transaction(pg):
                 start = time.perf_counter()
-                data = ledger.copy_csv(frame, columns)
+                data = ledger.db.copy_csv(frame, columns)
                 copy_start = time.perf_counter()
                 with cur.copy(f"COPY price_bar_scratch ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
                     copy.write(data)
@@ -69,15 +69,17 @@ def main() -> None:
     pg.execute("TRUNCATE price_bar")
     if vectors.PRICE_PATTERNS in [c.name for c in chroma.list_collections()]:
         chroma.delete_collection(vectors.PRICE_PATTERNS)
+    patterns_spec = index.spec(vectors.PRICE_PATTERNS)
+    index.verify(pg, chroma, patterns_spec, window=settings.pattern_window)  # the index has seen the empty state
 
-    params = prices.IngestParams.parse(provider="offline")
+    params = prices.IngestParams.parse({"provider": "offline"})
     rows: list[tuple[str, int, float]] = []
     run_id, t = timed(prices.fetch, pg, params, landing_dir=landing)
-    fetched = ledger.get_run(pg, run_id)["stats"]["fetched"]
+    fetched = ledger.runs.get_run(pg, run_id).stats["fetched"]
     rows.append(("fetch (skfolio -> landing Parquet)", fetched, t))
     _, t = timed(prices.validate, pg, run_id)
     rows.append(("validate", fetched, t))
-    accepted = pd.read_parquet(prices.landing(pg, run_id) / "accepted.parquet")
+    accepted = pd.read_parquet(ledger.runs.scope(pg, run_id).landing / "accepted.parquet")
 
     # PostgreSQL: the ledger load on an empty table vs a raw COPY, repeated; medians reported
     load_s, raw_s, copy_only_s = [], [], []
@@ -86,9 +88,9 @@ def main() -> None:
         with_serialising, copy_only = raw_copy_seconds(pg, accepted)
         raw_s.append(with_serialising)
         copy_only_s.append(copy_only)
-        _, t = timed(ledger.load_bars, pg, accepted, run_id=run_id, source="offline", adjusted=True)
+        _, t = timed(ledger.prices.load_bars, pg, accepted, run_id=run_id, source="offline", adjusted=True)
         load_s.append(t)
-    _, rerun_s = timed(ledger.load_bars, pg, accepted, run_id=run_id, source="offline", adjusted=True)
+    _, rerun_s = timed(ledger.prices.load_bars, pg, accepted, run_id=run_id, source="offline", adjusted=True)
     n = len(accepted)
     load_med, raw_med = statistics.median(load_s), statistics.median(raw_s)
     rows.append(("postgres: load_bars, first load", n, load_med))
@@ -96,16 +98,21 @@ def main() -> None:
     rows.append(("postgres: raw COPY baseline (serialise + COPY)", n, raw_med))
     rows.append(("postgres: COPY alone (rows already serialised)", n, statistics.median(copy_only_s)))
 
-    k, t = timed(prices.cache_latest, pg, rds, run_id, ttl_seconds=settings.latest_price_ttl)
+    k, t = timed(prices.cache_latest, pg, run_id, redis_client=rds, ttl_seconds=settings.latest_price_ttl)
     rows.append(("redis: latest prices (pipelined SET)", k, t))
-    k, t = timed(prices.graph_stocks, pg, neo, run_id)
+    k, t = timed(prices.graph_stocks, pg, run_id, driver=neo)
     rows.append(("neo4j: Stock nodes (UNWIND MERGE)", k, t))
-    k, t = timed(prices.vectorise_patterns, pg, chroma, run_id, window=settings.pattern_window)
+    k, t = timed(prices.vectorise_patterns, pg, run_id, chroma_client=chroma, window=settings.pattern_window)
     rows.append(("chroma: price-pattern vectors (batch upsert)", k, t))
-    k, t = timed(prices.vectorise_patterns, pg, chroma, run_id, window=settings.pattern_window)
+    k, t = timed(prices.vectorise_patterns, pg, run_id, chroma_client=chroma, window=settings.pattern_window)
     rows.append(("chroma: re-run (digests unchanged, 0 written)", vectors.price_patterns(chroma).count(), t))
-    k, t = timed(prices.announce, pg, rds, run_id)
+    k, t = timed(prices.announce, pg, run_id, redis_client=rds)
     rows.append(("redis: price_updates messages", k, t))
+    # the semantic index after the pipeline: the pipeline is the collection's one writer, so the index verifies
+    verified, t = timed(index.verify, pg, chroma, patterns_spec, window=settings.pattern_window)
+    rows.append((f"index: verify after the run ({verified['upserted']} written)", verified["chroma"], t))
+    full, t = timed(index.repair, pg, chroma, patterns_spec, window=settings.pattern_window)
+    rows.append((f"index: full reconcile, as before ({full['upserted']} written)", full["chroma"], t))
 
     print(f"\n{'step':<48} {'items':>9} {'seconds':>9} {'items/s':>11}")
     for name, count, seconds in rows:

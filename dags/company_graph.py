@@ -5,16 +5,14 @@ metadata in Redis. Weekly for live use; trigger by hand with Params.
 
 from __future__ import annotations
 
-from functools import partial
-
 from airflow.sdk import chain, dag, task
 
 from axiom.config import Settings
 from axiom.pipelines import companies
-from axiom_airflow import stores
 from axiom_airflow.assets import COMPANY_FUNDAMENTALS
 from axiom_airflow.common import DAG_DEFAULTS, migrate_schema, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
+from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -31,19 +29,18 @@ from axiom_airflow.operators.pipeline_step import pipeline_step
 def company_graph():
     @task
     def load_fundamentals(params=None) -> int:
-        with stores.ledger() as conn:
-            return companies.load_fundamentals(conn, provider=params["provider"], symbols=params["symbols"] or None)
+        with StoreSession() as stores:
+            return companies.load_fundamentals(stores.ledger, companies.CompanyParams.parse(params))
 
     loaded = load_fundamentals()
     migrate_schema() >> loaded
-    step = partial(pipeline_step, "axiom.pipelines.companies", ingestion_run_id=loaded)
     chain(
         loaded,
-        step("name_competitors", clients=["judge"]),
-        step("graph_companies", clients=["graph"]),
-        step("vectorise_descriptions", clients=["vectors"]),
-        step("cache_metadata", clients=["cache"], ttl_seconds=Settings.from_env().company_metadata_ttl),
-        step("announce", clients=["cache"], outlets=[COMPANY_FUNDAMENTALS]),
+        pipeline_step(companies.name_competitors, loaded),
+        pipeline_step(companies.graph_companies, loaded),
+        pipeline_step(companies.vectorise_descriptions, loaded),
+        pipeline_step(companies.cache_metadata, loaded, ttl_seconds=Settings.from_env().company_metadata_ttl),
+        pipeline_step(companies.announce, loaded, outlets=[COMPANY_FUNDAMENTALS]),
     )
 
 

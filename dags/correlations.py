@@ -5,17 +5,14 @@ indexed in Chroma. Set backfill dates to compute one matrix per month-end over a
 
 from __future__ import annotations
 
-from functools import partial
-
 from airflow.sdk import Param, chain, dag, task
 
 from axiom.config import Settings
 from axiom.pipelines import correlations
-from axiom.pipelines.prices import IngestParams
-from axiom_airflow import stores
 from axiom_airflow.assets import CORRELATION
 from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
+from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -36,30 +33,18 @@ from axiom_airflow.operators.pipeline_step import pipeline_step
 def correlations_dag():
     @task
     def compute(params=None) -> int:
-        scope = IngestParams.parse(
-            provider="offline", symbols=params["symbols"], start=params["backfill_start"], end=params["backfill_end"]
-        )
-        request = correlations.CorrelationParams(
-            symbols=scope.symbols,
-            window=int(params["window"]),
-            threshold=float(params["threshold"]),
-            as_of=IngestParams.parse(provider="offline", start=params["as_of"]).start,
-            backfill_start=scope.start,
-            backfill_end=scope.end,
-        )
-        with stores.ledger() as conn:
-            return correlations.compute(conn, request)
+        with StoreSession() as stores:
+            return correlations.compute(stores.ledger, correlations.CorrelationParams.parse(params))
 
     computed = compute()
     migrate_schema() >> computed
-    step = partial(pipeline_step, "axiom.pipelines.correlations", ingestion_run_id=computed)
     chain(
         computed,
-        step("explain", clients=["judge"]),
-        step("graph_correlations", clients=["graph"]),
-        step("cache_matrix", clients=["cache"], ttl_seconds=Settings.from_env().correlation_ttl),
-        step("vectorise", clients=["vectors"]),
-        step("announce", clients=["cache"], outlets=[CORRELATION]),
+        pipeline_step(correlations.explain, computed),
+        pipeline_step(correlations.graph_correlations, computed),
+        pipeline_step(correlations.cache_matrix, computed, ttl_seconds=Settings.from_env().correlation_ttl),
+        pipeline_step(correlations.vectorise, computed),
+        pipeline_step(correlations.announce, computed, outlets=[CORRELATION]),
     )
 
 

@@ -5,16 +5,13 @@ Neo4j, event documents in Chroma, recent events in Redis, and a market_events me
 
 from __future__ import annotations
 
-from functools import partial
-
 from airflow.sdk import Param, chain, dag, task
 
 from axiom.pipelines import events
-from axiom.pipelines.prices import IngestParams
-from axiom_airflow import stores
 from axiom_airflow.assets import MARKET_EVENT
 from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
+from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -48,30 +45,18 @@ from axiom_airflow.operators.pipeline_step import pipeline_step
 def market_events():
     @task
     def collect(params=None) -> int:
-        scope = IngestParams.parse(
-            provider=params["provider"], symbols=params["symbols"], start=params["start"], end=params["end"]
-        )
-        request = events.EventParams(
-            provider=params["provider"],
-            symbols=scope.symbols,
-            start=scope.start,
-            end=scope.end,
-            k=float(params["k"]),
-            window=int(params["window"]),
-        )
-        with stores.ledger() as conn:
-            return events.collect(conn, request)
+        with StoreSession() as stores:
+            return events.collect(stores.ledger, events.EventParams.parse(params))
 
     collected = collect()
     migrate_schema() >> collected
-    step = partial(pipeline_step, "axiom.pipelines.events", ingestion_run_id=collected)
     chain(
         collected,
-        step("classify", clients=["judge"]),
-        step("graph_events", clients=["graph"]),
-        step("vectorise_events", clients=["vectors"]),
-        step("cache_recent", clients=["cache"]),
-        step("announce", clients=["cache"], outlets=[MARKET_EVENT]),
+        pipeline_step(events.classify, collected),
+        pipeline_step(events.graph_events, collected),
+        pipeline_step(events.vectorise_events, collected),
+        pipeline_step(events.cache_recent, collected),
+        pipeline_step(events.announce, collected, outlets=[MARKET_EVENT]),
     )
 
 

@@ -6,17 +6,14 @@ Params to load any symbols and dates. Tasks hand each other the run id, never th
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import partial
-
 from airflow.sdk import dag, task
 
 from axiom.config import Settings
 from axiom.pipelines import prices
-from axiom_airflow import stores
 from axiom_airflow.assets import PRICE_BAR
 from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
+from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -35,26 +32,24 @@ from axiom_airflow.operators.pipeline_step import pipeline_step
 def price_ingestion():
     @task
     def fetch(params=None, dag_run=None, data_interval_end=None) -> int:
-        start, end = params["start"], params["end"]
-        if dag_run.run_type == "scheduled" and not (start or end):
-            start, end = (data_interval_end - timedelta(days=7)).date(), data_interval_end.date()
-        request = prices.IngestParams.parse(
-            provider=params["provider"], symbols=params["symbols"], start=start, end=end
-        )
-        with stores.ledger() as conn:
-            return prices.fetch(conn, request, landing_dir=Settings.from_env().landing_dir)
+        scheduled_end = data_interval_end.date() if dag_run.run_type == "scheduled" else None
+        with StoreSession() as stores:
+            return prices.fetch(
+                stores.ledger,
+                prices.IngestParams.parse(params, scheduled_end=scheduled_end),
+                landing_dir=Settings.from_env().landing_dir,
+            )
 
     settings = Settings.from_env()
     fetched = fetch()
     migrate_schema() >> fetched
-    step = partial(pipeline_step, "axiom.pipelines.prices")
-    loaded = step("load", step("validate", fetched).output).output
+    loaded = pipeline_step(prices.load, pipeline_step(prices.validate, fetched).output).output
     projections = [
-        step("cache_latest", loaded, ["cache"], ttl_seconds=settings.latest_price_ttl),
-        step("graph_stocks", loaded, ["graph"]),
-        step("vectorise_patterns", loaded, ["vectors"], window=settings.pattern_window),
+        pipeline_step(prices.cache_latest, loaded, ttl_seconds=settings.latest_price_ttl),
+        pipeline_step(prices.graph_stocks, loaded),
+        pipeline_step(prices.vectorise_patterns, loaded, window=settings.pattern_window),
     ]
-    projections >> step("announce", loaded, ["cache"], outlets=[PRICE_BAR])
+    projections >> pipeline_step(prices.announce, loaded, outlets=[PRICE_BAR])
 
 
 price_ingestion()

@@ -1,6 +1,7 @@
-"""Pipeline 5 — semantic index: started by any pipeline's Asset, it brings every Chroma collection
-in line with the ledger (upserts what is new or changed, deletes what the ledger no longer has,
-records a high-water mark) and reports what it changed.
+"""Pipeline 5 — semantic index: started by any pipeline's Asset, it verifies every Chroma collection
+against the ledger. Each collection has one writer, the pipeline that owns its source table; the
+index repairs a collection only when it may have drifted (its count differs from the ledger's, or
+a run of its pipeline did not succeed), and reports what it found and changed.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from airflow.sdk import dag, task
 
 from axiom import index
 from axiom.config import Settings
-from axiom_airflow import stores
 from axiom_airflow.assets import LEDGER_UPDATED
 from axiom_airflow.common import DAG_DEFAULTS
+from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -23,10 +24,13 @@ from axiom_airflow.common import DAG_DEFAULTS
 )
 def semantic_index():
     @task
-    def reconcile(collection: str) -> dict:
-        with stores.ledger() as conn:
-            changes = index.reconcile(
-                conn, stores.vectors(), index.spec(collection), window=Settings.from_env().pattern_window
+    def verify(collection: str) -> dict:
+        with StoreSession() as stores:
+            changes = index.verify(
+                stores.ledger,
+                stores.client("chroma_client"),
+                index.spec(collection),
+                window=Settings.from_env().pattern_window,
             )
         return {"collection": collection, **changes}
 
@@ -35,10 +39,10 @@ def semantic_index():
         for c in changes:
             print(
                 f"{c['collection']:<15} upserted {c['upserted']:>6}  deleted {c['deleted']:>6}  "
-                f"ledger {c['ledger']:>7}  chroma {c['chroma']:>7}{'  (unchanged)' if c.get('skipped') else ''}"
+                f"ledger {c['ledger']:>7}  chroma {c['chroma']:>7}  {'repaired' if c['repaired'] else 'in line'}"
             )
 
-    report(reconcile.expand(collection=[s.collection for s in index.SPECS]))
+    report(verify.expand(collection=[s.collection for s in index.SPECS]))
 
 
 semantic_index()

@@ -7,10 +7,10 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, task
 
 from axiom import search
-from axiom.analysts.base import EVENT_TYPES
-from axiom.pipelines.prices import IngestParams
-from axiom_airflow import stores
+from axiom.models import EVENT_TYPES
+from axiom.validation import SYMBOL_PATTERN
 from axiom_airflow.common import DAG_DEFAULTS
+from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -29,7 +29,7 @@ from axiom_airflow.common import DAG_DEFAULTS
             items={"type": "string", "enum": sorted(search.TEXT_KINDS)},
         ),
         "event_type": Param(None, type=["null", "string"], enum=[None, *EVENT_TYPES], title="Event type"),
-        "symbol": Param(None, type=["null", "string"], title="Symbol"),
+        "symbol": Param(None, type=["null", "string"], pattern=SYMBOL_PATTERN.pattern, title="Symbol"),
         "since": Param(None, type=["null", "string"], format="date", title="Since"),
         "until": Param(None, type=["null", "string"], format="date", title="Until"),
         "k": Param(10, type="integer", minimum=1, maximum=100, title="Results"),
@@ -39,11 +39,10 @@ from axiom_airflow.common import DAG_DEFAULTS
 def semantic_search():
     @task
     def run_search(params=None) -> list[dict]:
-        dates = IngestParams.parse(provider="offline", start=params["since"], end=params["until"])
-        where = search.where_clause(
-            event_type=params["event_type"], symbol=params["symbol"], since=dates.start, until=dates.end
-        )
-        hits = search.search(stores.vectors(), params["query"], kinds=params["kinds"], where=where, k=params["k"])
+        where = search.where_clause(**{k: params[k] for k in ("event_type", "symbol", "since", "until")})
+        with StoreSession() as stores:
+            chroma = stores.client("chroma_client")
+            hits = search.search(chroma, params["query"], kinds=params["kinds"], where=where, k=params["k"])
         for rank, hit in enumerate(hits, 1):
             print(f"{rank:>2}. [{hit.kind}] {hit.id}  distance {hit.distance:.3f}\n    {(hit.document or '')[:200]}")
         return [{"kind": h.kind, "id": h.id, "distance": h.distance, "metadata": h.metadata} for h in hits]

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from axiom import connections, schema
-from axiom.status import LEDGER_TABLES, RUN_LOG
-from axiom.stores import vectors
+from axiom.stores import ledger, vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +49,7 @@ def chroma_client():
 
 def wipe(pg, redis_client, neo4j_driver, chroma_client) -> None:
     """Empty every store Axiom writes to (schema stays)."""
-    pg.execute(f"TRUNCATE {', '.join(LEDGER_TABLES)}, {RUN_LOG}")
+    pg.execute(f"TRUNCATE {', '.join(ledger.db.TABLES)}, ingestion_run")
     redis_client.flushdb()
     with neo4j_driver.session() as session:
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()

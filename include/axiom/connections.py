@@ -57,6 +57,7 @@ def postgres():
         dbname=info.schema,
         application_name="axiom",
         autocommit=True,
+        options="-c TimeZone=UTC",  # session dates and casts in UTC, whatever the server's default
     )
 
 

@@ -1,9 +1,12 @@
 """The semantic index: what each Chroma collection should hold, derived from the ledger alone.
 
-Every collection has a record builder (ids, metadata, documents or vectors). Pipelines use
-the builders for their own rows; the index DAG uses them for all rows, to bring each collection
-in line with the ledger: upsert what is new or changed, delete what the ledger no longer has,
-and record a high-water mark (the newest ledger run id it has seen).
+Every collection has a record builder (ids, metadata, documents or vectors) and one writer: the
+pipeline that owns its source table writes the records of its run (``price_patterns``: price
+ingestion, ``companies``: the company graph, ``market_events``: market events, ``correlations``:
+correlations). The ``semantic_index`` DAG only verifies: a collection whose count equals the
+ledger's and whose pipeline's runs since the last verification all succeeded is left alone;
+otherwise it is repaired in full (upsert what is new or changed, delete what the ledger no
+longer has).
 """
 
 from __future__ import annotations
@@ -11,21 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
-from psycopg.types.json import Jsonb
 
 from axiom.analytics.patterns import weekly_pattern_vectors
+from axiom.calendar import epoch_day, history_start
 from axiom.stores import ledger, vectors
 
 log = logging.getLogger(__name__)
-EPOCH = date(1970, 1, 1)
-
-
-def epoch_day(day: date) -> int:
-    """Days since 1970-01-01: the integer every collection's date filters use (field ``epoch_day``)."""
-    return (day - EPOCH).days
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ class Records:
 
 
 def company_records(conn, symbols: list[str] | None = None) -> Records:
-    companies = ledger.latest_companies(conn, symbols)
+    companies = ledger.companies.latest_companies(conn, symbols)
     return Records(
         ids=[f"company:{c.symbol}" for c in companies],
         documents=[c.description for c in companies],
@@ -64,7 +61,7 @@ def company_records(conn, symbols: list[str] | None = None) -> Records:
 
 
 def event_records(conn, event_ids: list[int] | None = None) -> Records:
-    events = ledger.market_events(conn, event_ids)
+    events = ledger.events.market_events(conn, event_ids)
     documents = [f"{e['title']}. {e['summary']}".strip() for e in events]
     metadatas = []
     for e in events:
@@ -82,7 +79,7 @@ def event_records(conn, event_ids: list[int] | None = None) -> Records:
 
 
 def correlation_records(conn, **scope) -> Records:
-    rows = ledger.correlations(conn, **scope)
+    rows = ledger.correlations.correlations(conn, **scope)
     documents = []
     for r in rows:
         head = (
@@ -111,9 +108,8 @@ def correlation_records(conn, **scope) -> Records:
 def pattern_records(
     conn, *, window: int, symbols: list[str] | None = None, start: date | None = None, end: date | None = None
 ) -> Records:
-    symbols = symbols or [r[0] for r in conn.execute("SELECT DISTINCT symbol FROM price_bar WHERE interval = '1d'")]
-    history_from = start - timedelta(days=2 * window + 14) if start else None
-    closes = ledger.closes(conn, sorted(symbols), "1d", history_from, end + timedelta(days=1) if end else None)
+    symbols = symbols or ledger.prices.symbols(conn)
+    closes = ledger.prices.closes(conn, sorted(symbols), since=history_start(start, window), until=end)
     patterns = weekly_pattern_vectors(closes, window=window, start=start, end=end)
     return Records(patterns.ids, patterns.metadatas, embeddings=patterns.embeddings)
 
@@ -121,89 +117,82 @@ def pattern_records(
 @dataclass(frozen=True)
 class IndexSpec:
     collection: str
-    table: str
+    pipeline: str  # the collection's one writer
     open: Callable
     build: Callable  # (conn, window) -> Records
+    count: Callable  # (conn, window) -> how many records the ledger implies, by SQL alone
 
 
 SPECS = [
-    IndexSpec(vectors.PRICE_PATTERNS, "price_bar", vectors.price_patterns, lambda c, w: pattern_records(c, window=w)),
-    IndexSpec(vectors.COMPANIES, "company_fundamentals", vectors.companies, lambda c, w: company_records(c)),
-    IndexSpec(vectors.MARKET_EVENTS, "market_event", vectors.market_events, lambda c, w: event_records(c)),
-    IndexSpec(vectors.CORRELATIONS, "correlation", vectors.correlations, lambda c, w: correlation_records(c)),
+    IndexSpec(
+        vectors.PRICE_PATTERNS,
+        "price_ingestion",
+        vectors.price_patterns,
+        lambda c, w: pattern_records(c, window=w),
+        lambda c, w: ledger.prices.pattern_window_count(c, w),
+    ),
+    IndexSpec(
+        vectors.COMPANIES,
+        "company_graph",
+        vectors.companies,
+        lambda c, w: company_records(c),
+        lambda c, w: ledger.companies.company_count(c),
+    ),
+    IndexSpec(
+        vectors.MARKET_EVENTS,
+        "market_events",
+        vectors.market_events,
+        lambda c, w: event_records(c),
+        lambda c, w: ledger.events.event_count(c),
+    ),
+    IndexSpec(
+        vectors.CORRELATIONS,
+        "correlations",
+        vectors.correlations,
+        lambda c, w: correlation_records(c),
+        lambda c, w: ledger.correlations.correlation_count(c),
+    ),
 ]
 
 
-def reconcile(conn, chroma_client, spec: IndexSpec, *, window: int) -> dict:
-    """Bring one collection in line with the ledger; return what changed.
-
-    When the source table has neither a newer run nor a different row count than at the last
-    reconciliation, and the collection still holds what it held then, nothing is recomputed.
-    """
-    high_water, table_rows = conn.execute(
-        f"SELECT coalesce(max(run_id), 0), count(*) FROM {spec.table}"  # table names are constants of SPECS
-    ).fetchone()
+def repair(conn, chroma_client, spec: IndexSpec, *, window: int) -> dict:
+    """Bring one collection in line with the ledger: upsert what is new or changed, delete the rest."""
     collection = spec.open(chroma_client)
-    last = conn.execute(
-        "SELECT high_water, ledger_count, changes->'table_rows' FROM index_state WHERE collection = %s",
-        (spec.collection,),
-    ).fetchone()
-    if last and (last[0], last[2]) == (high_water, table_rows) and collection.count() == last[1]:
-        log.info("%s: unchanged since the last run (high-water run %d)", spec.collection, high_water)
-        changes = {
-            "upserted": 0,
-            "deleted": 0,
-            "ledger": last[1],
-            "chroma": last[1],
-            "table_rows": table_rows,
-            "skipped": True,
-        }
+    held = set(collection.get(include=[])["ids"])
+    records = spec.build(conn, window)
+    stale = sorted(held - set(records.ids))
+    for start in range(0, len(stale), 4000):
+        collection.delete(ids=stale[start : start + 4000])
+    written = records.upsert(collection)
+    return {"upserted": written, "deleted": len(stale), "ledger": len(records), "chroma": collection.count()}
+
+
+def verify(conn, chroma_client, spec: IndexSpec, *, window: int) -> dict:
+    """Check one collection against the ledger; repair it only when it may have drifted. Return what changed.
+
+    It may have drifted when its count differs from the ledger's or a run of its pipeline since the
+    last verification did not succeed (so its vectorise step may not have run).
+    """
+    settled = ledger.runs.settled_through(conn, spec.pipeline)
+    state = ledger.index_state.get(conn, spec.collection)
+    expected = spec.count(conn, window)
+    held = spec.open(chroma_client).count()
+    suspect = state is None or not ledger.runs.all_succeeded_between(conn, spec.pipeline, state.verified_run, settled)
+    if held == expected and not suspect:
+        changes = {"upserted": 0, "deleted": 0, "ledger": expected, "chroma": held, "repaired": False}
     else:
-        held = set(collection.get(include=[])["ids"])
-        records = spec.build(conn, window)
-        stale = sorted(held - set(records.ids))
-        for start in range(0, len(stale), 4000):
-            collection.delete(ids=stale[start : start + 4000])
-        written = records.upsert(collection)
-        changes = {
-            "upserted": written,
-            "deleted": len(stale),
-            "ledger": len(records),
-            "chroma": collection.count(),
-            "table_rows": table_rows,
-        }
-    with ledger.transaction(conn):
-        conn.execute(
-            "INSERT INTO index_state (collection, high_water, ledger_count, changes) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (collection) DO UPDATE SET high_water = EXCLUDED.high_water,"
-            " ledger_count = EXCLUDED.ledger_count, changes = EXCLUDED.changes, indexed_at = now()",
-            (spec.collection, high_water, changes["ledger"], Jsonb(changes)),
-        )
-    log.info("%s: %s (high-water run %d)", spec.collection, changes, high_water)
+        log.info("%s: repairing (chroma %d, ledger %d, runs to check: %s)", spec.collection, held, expected, suspect)
+        changes = {**repair(conn, chroma_client, spec, window=window), "repaired": True}
+    ledger.index_state.record(
+        conn, spec.collection, verified_run=settled, ledger_count=changes["ledger"], changes=changes
+    )
+    log.info("%s: %s (verified through run %d)", spec.collection, changes, settled)
     return changes
-
-
-LEDGER_COUNT_SQL = {
-    # one window per symbol and ISO week whose last session has `window` returns to it that are not all equal
-    vectors.PRICE_PATTERNS: (
-        "SELECT count(*) FROM (SELECT i, sd, row_number() OVER (PARTITION BY symbol, week ORDER BY ts DESC) AS nth"
-        " FROM (SELECT symbol, ts, to_char(ts, 'IYYY-IW') AS week,"
-        " row_number() OVER (PARTITION BY symbol ORDER BY ts) - 1 AS i,"
-        " stddev_pop(r) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN %(back)s PRECEDING AND CURRENT ROW) AS sd"
-        " FROM (SELECT symbol, ts, close / lag(close) OVER (PARTITION BY symbol ORDER BY ts) - 1 AS r"
-        " FROM price_bar WHERE interval = '1d') returns) windows) weeks"
-        " WHERE nth = 1 AND i >= %(window)s AND sd > 1e-12"
-    ),
-    vectors.COMPANIES: "SELECT count(DISTINCT symbol) FROM company_fundamentals",
-    vectors.MARKET_EVENTS: "SELECT count(*) FROM market_event",
-    vectors.CORRELATIONS: "SELECT count(*) FROM correlation",
-}
 
 
 def ledger_counts(conn, *, window: int) -> dict[str, int]:
     """How many records each collection should hold, counted in the ledger by SQL alone."""
-    values = {"window": window, "back": window - 1}
-    return {name: conn.execute(sql, values).fetchone()[0] for name, sql in LEDGER_COUNT_SQL.items()}
+    return {s.collection: s.count(conn, window) for s in SPECS}
 
 
 def spec(collection: str) -> IndexSpec:

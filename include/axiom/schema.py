@@ -2,7 +2,8 @@
 
 PostgreSQL migrations are ``sql/NNN_name.sql`` files applied once each, in order, under an
 advisory lock and recorded in ``schema_migration``. Cypher files hold ``IF NOT EXISTS``
-statements and are safe to run every time. Chroma collections are created on first use by
+statements and are safe to run every time. Redis key families renamed since an older version are
+moved to their new names (``axiom.stores.cache``). Chroma collections are created on first use by
 ``axiom.stores.vectors`` with an explicit embedding function.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from axiom.stores import ledger
+from axiom.stores import cache, ledger
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ CYPHER_DIR = Path(__file__).parent / "cypher"
 def migrate_postgres(conn) -> list[str]:
     """Apply the SQL migrations not yet applied; return the versions applied now."""
     applied_now: list[str] = []
-    with ledger.transaction(conn):
+    with ledger.db.transaction(conn):
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('axiom.schema_migration'))")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migration ("
@@ -52,3 +53,8 @@ def migrate_neo4j(driver) -> int:
         for statement in statements:
             session.run(statement).consume()
     return len(statements)
+
+
+def migrate_redis(client) -> int:
+    """Move keys of renamed families to their new names; return how many moved."""
+    return cache.migrate_keys(client)

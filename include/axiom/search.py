@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from axiom import index
 from axiom.analytics.patterns import zscore_rows
+from axiom.calendar import epoch_day
+from axiom.models import EVENT_TYPES
 from axiom.stores import ledger, vectors
+from axiom.validation import parse_dates, parse_symbols
 
 TEXT_KINDS = {
     vectors.COMPANIES: vectors.companies,
@@ -29,19 +31,21 @@ class Hit:
     metadata: dict
 
 
-def where_clause(
-    *, event_type: str | None = None, symbol: str | None = None, since: date | None = None, until: date | None = None
-) -> dict | None:
-    """A Chroma ``where`` filter from the common options (all must hold)."""
+def where_clause(*, event_type: str | None = None, symbol: str | None = None, since=None, until=None) -> dict | None:
+    """A Chroma ``where`` filter from the common options (all must hold); dates as ``date`` or ``YYYY-MM-DD``."""
+    since, until = parse_dates(since, until, ("since", "until"))
+    if event_type is not None and event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}; choose from {', '.join(EVENT_TYPES)}")
     terms: list[dict] = []
     if event_type:
         terms.append({"event_type": event_type})
     if symbol:
-        terms.append({"symbol": symbol})
+        [one] = parse_symbols([symbol])
+        terms.append({"symbol": one})
     if since:
-        terms.append({"epoch_day": {"$gte": index.epoch_day(since)}})
+        terms.append({"epoch_day": {"$gte": epoch_day(since)}})
     if until:
-        terms.append({"epoch_day": {"$lte": index.epoch_day(until)}})
+        terms.append({"epoch_day": {"$lte": epoch_day(until)}})
     if not terms:
         return None
     return terms[0] if len(terms) == 1 else {"$and": terms}
@@ -112,61 +116,40 @@ def similar_price_patterns(
     Only windows whose ``horizon`` sessions after their end had also ended on or before
     ``as_of`` are eligible, so nothing here was unknown on that date (no look-ahead).
     """
-    history = ledger.closes(conn, [symbol], "1d", as_of - timedelta(days=3 * window + 30), as_of)
+    history = ledger.prices.closes(conn, [symbol], since=as_of - timedelta(days=3 * window + 30), until=as_of)
     if len(history) <= window:
         raise LookupError(f"{symbol} has fewer than {window + 1} sessions in the ledger up to {as_of}")
     prices = history["close"].to_numpy(dtype=float)
-    returns = prices[1:] / prices[:-1] - 1
-    query, ok = zscore_rows(returns[-window:][None, :])
+    scored, ok = zscore_rows((prices[1:] / prices[:-1] - 1)[-window:][None, :])
     if not ok[0]:
         raise ValueError(f"{symbol}'s last {window} returns to {as_of} are constant: no shape to match")
+    query = scored[0]
 
-    calendar = _sessions(conn, as_of)
+    calendar = ledger.prices.sessions(conn, as_of)
     if len(calendar) <= horizon:
         return []
     cutoff = calendar[-horizon - 1]  # a window ending here has its horizon end on as_of at the latest
     collection = vectors.price_patterns(chroma_client)
     result = collection.query(
-        query_embeddings=query.tolist(),
+        query_embeddings=[query.tolist()],
         n_results=2 * k,
-        where={"$and": [{"window": window}, {"epoch_day": {"$lte": index.epoch_day(cutoff)}}]},
+        where={"$and": [{"window": window}, {"epoch_day": {"$lte": epoch_day(cutoff)}}]},
         include=["metadatas", "distances"],
     )
     matches = list(zip(result["metadatas"][0], result["distances"][0], strict=True))
     return _forward_returns(conn, matches, horizon, as_of)[:k]
 
 
-def _sessions(conn, until: date) -> list[date]:
-    rows = conn.execute(
-        "SELECT DISTINCT ts FROM price_bar WHERE interval = '1d' AND ts <= %s ORDER BY ts", (until,)
-    ).fetchall()
-    return [r[0].date() for r in rows]
-
-
 def _forward_returns(conn, matches, horizon: int, as_of: date) -> list[PatternMatch]:
-    """Each match's close at its window end and ``horizon`` sessions later, in one query."""
-    if not matches:
-        return []
-    rows = conn.execute(
-        "SELECT m.i, s.close, f.ts, f.close FROM unnest(%s::text[], %s::date[]) WITH ORDINALITY AS m(symbol, day, i)"
-        " CROSS JOIN LATERAL (SELECT close FROM price_bar WHERE symbol = m.symbol AND interval = '1d'"
-        "  AND ts >= m.day ORDER BY ts LIMIT 1) s"
-        " CROSS JOIN LATERAL (SELECT ts, close FROM price_bar WHERE symbol = m.symbol AND interval = '1d'"
-        "  AND ts >= m.day ORDER BY ts OFFSET %s LIMIT 1) f ORDER BY m.i",
-        ([m["symbol"] for m, _ in matches], [m["as_of"] for m, _ in matches], horizon),
-    ).fetchall()
+    """Each match's close at its window end and ``horizon`` sessions later."""
+    starts = [(m["symbol"], date.fromisoformat(m["as_of"])) for m, _ in matches]
     out = []
-    for i, start_close, horizon_ts, horizon_close in rows:
-        meta, distance = matches[i - 1]
-        horizon_end = horizon_ts.date()
+    for i, start_close, horizon_end, horizon_close in ledger.prices.forward_closes(conn, starts, horizon):
+        meta, distance = matches[i]
         if horizon_end <= as_of:  # calendars can differ by symbol: check each match, never trust the filter alone
             out.append(
                 PatternMatch(
-                    meta["symbol"],
-                    date.fromisoformat(meta["as_of"]),
-                    float(distance),
-                    horizon_end,
-                    horizon_close / start_close - 1,
+                    meta["symbol"], starts[i][1], float(distance), horizon_end, horizon_close / start_close - 1
                 )
             )
     return out

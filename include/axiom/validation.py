@@ -1,7 +1,11 @@
-"""Row validation for price bars: every bad row gets a reason, every good row goes on.
+"""Input checks: every bad row gets a reason and every good row goes on; bad parameters get a
+message a user can act on.
 
-Checks are vectorised over the whole batch. A row is rejected for the first rule it breaks, in
-the order of ``RULES``; duplicates of a (symbol, interval, ts) key keep their first occurrence.
+* ``validate_bars``: price bars, vectorised over the batch; a row is rejected for the first rule
+  it breaks, and duplicates of a (symbol, interval, ts) key keep their first occurrence.
+* ``split_rows``: row-at-a-time rules for small batches (fundamentals, events).
+* ``parse_symbols``, ``parse_date``, ``parse_dates``: the parameters every pipeline, DAG and
+  CLI command takes, parsed one way everywhere (a ``ValueError`` says what was wrong).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -151,3 +156,42 @@ def is_symbol(value) -> bool:
 
 def is_text(value, limit: int) -> bool:
     return isinstance(value, str) and 0 < len(value.strip()) <= limit
+
+
+def parse_symbols(value) -> list[str] | None:
+    """Tickers from a list or a comma/space-separated string, upper-cased, sorted, unique; None when empty."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) for s in value):
+        raise ValueError(f"symbols must be a list of tickers, got {value!r}")
+    symbols = sorted({s.strip().upper() for s in value if s.strip()})
+    bad = [s for s in symbols if not SYMBOL_PATTERN.fullmatch(s)]
+    if bad:
+        raise ValueError(f"malformed symbols {[b[:40] for b in bad]}: use tickers such as AAPL, BRK-B or ^GSPC")
+    return symbols or None
+
+
+def parse_date(value, name: str) -> date | None:
+    """A calendar date from a ``date`` or an exact ``YYYY-MM-DD`` string; None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        raise ValueError(f"{name} must be a date like 2022-01-31, not a timestamp ({value.isoformat()})")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{name} must be a date like 2022-01-31, got {str(value)[:40]!r}")
+
+
+def parse_dates(start, end, names: tuple[str, str] = ("start", "end")) -> tuple[date | None, date | None]:
+    """An inclusive date range; either end may be open, but start may not come after end."""
+    first, last = parse_date(start, names[0]), parse_date(end, names[1])
+    if first and last and first > last:
+        raise ValueError(f"{names[0]} {first} is after {names[1]} {last}")
+    return first, last

@@ -9,7 +9,7 @@ from airflow.sdk import Param, task
 
 from axiom import schema
 from axiom.validation import SYMBOL_PATTERN
-from axiom_airflow import stores
+from axiom_airflow.stores import StoreSession
 
 DAG_DEFAULTS = {
     "start_date": datetime(2026, 1, 1, tzinfo=UTC),
@@ -45,7 +45,8 @@ def provider_param(description: str) -> Param:
 
 @task
 def migrate_schema() -> None:
-    """Apply the ledger migrations and the graph constraints (idempotent, quick)."""
-    with stores.ledger() as conn, stores.graph() as driver:
-        schema.migrate_postgres(conn)
-        schema.migrate_neo4j(driver)
+    """Apply the ledger migrations, the graph constraints and renamed Redis keys (idempotent, quick)."""
+    with StoreSession() as stores:
+        schema.migrate_postgres(stores.ledger)
+        schema.migrate_neo4j(stores.client("driver"))
+        schema.migrate_redis(stores.client("redis_client"))

@@ -12,10 +12,10 @@ import logging
 import httpx2
 import pytest
 
-from axiom.analysts.base import Company, EventInput
 from axiom.analysts.claude import ClaudeAnalyst
 from axiom.analysts.judge import Judge
 from axiom.analysts.rules import RuleBasedAnalyst
+from axiom.models import Company, EventInput
 
 UNIVERSE = [
     Company("XOM", "Exxon Mobil", "Energy", "Integrated Oil & Gas", 454e9),

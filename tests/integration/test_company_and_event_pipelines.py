@@ -60,7 +60,7 @@ def test_competitors_sectors_and_the_fed_cascade(built, neo4j_driver):
         ).data()
         assert len(sectors) == 20 and {r["n"] for r in sectors} == {1}
         reached = s.run(
-            "MATCH (e:MarketEvent {type: 'fed_decision', date: date('2022-06-15')})"
+            "MATCH (e:MarketEvent {event_type: 'fed_decision', date: date('2022-06-15')})"
             " MATCH p = shortestPath((e)-[*..3]-(c:Company {symbol: 'JPM'})) RETURN length(p) AS hops"
         ).single()
         assert reached is not None and reached["hops"] <= 3
@@ -88,7 +88,7 @@ def test_projections_of_companies_and_events(built, pg, redis_client, chroma_cli
     meta = json.loads(redis_client.get("company:JPM:metadata"))
     assert (meta["sector"], meta["industry"]) == ("Financials", "Diversified Banks")
     assert redis_client.ttl("company:JPM:metadata") > 0
-    macro = redis_client.zrange("events:MACRO:recent", 0, -1)
+    macro = redis_client.zrange("event:macro:recent", 0, -1)
     assert len(macro) == 8  # the 2022 FOMC decisions
     assert chroma_client.get_collection("companies").count() == 20
     assert (
@@ -105,9 +105,9 @@ def test_a_rerun_changes_nothing_and_asks_the_analyst_nothing(built, pg, neo4j_d
     ).fetchone()
     for dag_id, conf in (("company_graph", {"provider": "offline"}), ("market_events", EVENTS)):
         assert built.dags[dag_id].test(run_conf=conf).state == "success"
-    assert run_stats(pg, "company_graph")["competitors"]["analyst_analyst_calls"] == 0
-    assert run_stats(pg, "market_events")["classification"]["analyst_analyst_calls"] == 0
-    assert run_stats(pg, "market_events")["classification"]["analyst_cache_hits"] == tables[0]
+    assert run_stats(pg, "company_graph")["competitors"]["analyst"]["analyst_calls"] == 0
+    assert run_stats(pg, "market_events")["classification"]["analyst"]["analyst_calls"] == 0
+    assert run_stats(pg, "market_events")["classification"]["analyst"]["cache_hits"] == tables[0]
     assert graph_counts(neo4j_driver) == before
     assert (
         pg.execute(
@@ -152,10 +152,10 @@ def test_bad_events_are_rejected_or_stored_inertly_and_the_batch_lands(built, pg
     ]
     before = graph_counts(neo4j_driver)["nodes"]
     run_id = events.collect(pg, events.EventParams(), rows=rows)
-    events.classify(pg, judge_from_env(pg), run_id)
-    events.graph_events(pg, neo4j_driver, run_id)
+    events.classify(pg, run_id, judge=judge_from_env(pg))
+    events.graph_events(pg, run_id, driver=neo4j_driver)
 
-    stats = ledger.get_run(pg, run_id)["stats"]
+    stats = ledger.runs.get_run(pg, run_id).stats
     assert stats["accepted"] == 2 and stats["rejected"] == 4
     reasons = dict(
         pg.execute(
@@ -187,8 +187,8 @@ def test_bad_fundamentals_are_rejected_with_reasons(built, pg):
         {**good, "symbol": "PEPX", "name": ""},
         {**good, "symbol": "KOX", "market_cap_usd": -5},
     ]
-    run_id = companies.load_fundamentals(pg, provider="offline", symbols=None, rows=rows)
-    assert ledger.get_run(pg, run_id)["stats"]["reject_reasons"] == {
+    run_id = companies.load_fundamentals(pg, companies.CompanyParams(), rows=rows)
+    assert ledger.runs.get_run(pg, run_id).stats["reject_reasons"] == {
         "malformed symbol": 1,
         "name missing or longer than 200 characters": 1,
         "market cap must be a positive number": 1,

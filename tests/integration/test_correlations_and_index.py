@@ -46,7 +46,7 @@ def pandas_matrix(pg, as_of: date, window: int) -> pd.DataFrame:
 
 
 def test_stored_coefficients_equal_a_pandas_recomputation(built, pg):
-    stored = ledger.correlations(pg, window=30, as_ofs=[date(2022, 12, 28)])
+    stored = ledger.correlations.correlations(pg, window=30, as_ofs=[date(2022, 12, 28)])
     assert stored and all(abs(r["coefficient"]) >= 0.7 for r in stored)
     expected = pandas_matrix(pg, date(2022, 12, 28), 30)
     for r in stored:
@@ -57,7 +57,7 @@ def test_stored_coefficients_equal_a_pandas_recomputation(built, pg):
 
 
 def test_backfill_gives_one_matrix_per_month_end_identical_to_each_date_alone(built, pg):
-    run = pg.execute("SELECT stats FROM ingestion_run WHERE pipeline = 'correlations' ORDER BY run_id DESC LIMIT 1")
+    run = pg.execute("SELECT scope FROM ingestion_run WHERE pipeline = 'correlations' ORDER BY run_id DESC LIMIT 1")
     as_ofs = run.fetchone()[0]["as_ofs"]
     assert len(as_ofs) == 12 and as_ofs[0] == "2022-01-31" and as_ofs[-1] == "2022-12-28"
     together = correlations.matrices(
@@ -72,7 +72,7 @@ def test_backfill_gives_one_matrix_per_month_end_identical_to_each_date_alone(bu
 def test_graph_and_cache_hold_the_latest_correlations(built, pg, neo4j_driver, redis_client):
     import json
 
-    latest = {(r["a"], r["b"]): r for r in ledger.correlations(pg, window=30, as_ofs=[date(2022, 12, 28)])}
+    latest = {(r["a"], r["b"]): r for r in ledger.correlations.correlations(pg, window=30, as_ofs=[date(2022, 12, 28)])}
     with neo4j_driver.session() as s:
         edges = s.run(
             "MATCH (a:Stock)-[r:CORRELATED_WITH {window: 30}]->(b:Stock)"

@@ -42,7 +42,7 @@ def test_a_mixed_batch_lands_its_good_rows_and_rejects_the_rest_with_reasons(cle
     # bad.index[2] stays identical to a good row: a duplicate timestamp
     batch = pd.concat([good, bad], ignore_index=True)
 
-    params = prices.IngestParams.parse(provider="offline", symbols=["AAPL", "MSFT"])
+    params = prices.IngestParams.parse({"provider": "offline", "symbols": ["AAPL", "MSFT"]})
     run_id = prices.fetch(pg, params, landing_dir=clean_stores, provider=BatchProvider(batch))
     prices.validate(pg, run_id)
     prices.load(pg, run_id)
@@ -55,7 +55,7 @@ def test_a_mixed_batch_lands_its_good_rows_and_rejects_the_rest_with_reasons(cle
         ("duplicate (symbol, interval, ts) in batch", "AAPL"),
         ("malformed symbol", "AAPL'); DELETE FROM price_bar; --"),
     ]
-    stats = ledger.get_run(pg, run_id)["stats"]
+    stats = ledger.runs.get_run(pg, run_id).stats
     assert stats["accepted"] == len(good) and stats["rejected"] == 4
 
     # the same bad rows again are counted, not copied
@@ -70,13 +70,13 @@ def test_a_mixed_batch_lands_its_good_rows_and_rejects_the_rest_with_reasons(cle
 
 def test_upsert_changes_only_what_changed(clean_stores, pg):
     bars = real_bars(["KO"], date(2022, 6, 1), date(2022, 6, 30))
-    first = ledger.load_bars(pg, bars, run_id=1, source="offline", adjusted=True)
+    first = ledger.prices.load_bars(pg, bars, run_id=1, source="offline", adjusted=True)
     assert first.as_dict() == {"inserted": len(bars), "updated": 0, "unchanged": 0}
 
     revised = bars.copy()
     revised.loc[revised.index[-1], "close"] = revised["close"].iloc[-1] + 0.5
     extra = real_bars(["KO"], date(2022, 7, 1), date(2022, 7, 8))
-    second = ledger.load_bars(pg, pd.concat([revised, extra]), run_id=2, source="offline", adjusted=True)
+    second = ledger.prices.load_bars(pg, pd.concat([revised, extra]), run_id=2, source="offline", adjusted=True)
     assert second.as_dict() == {"inserted": len(extra), "updated": 1, "unchanged": len(bars) - 1}
     changed = pg.execute("SELECT close, run_id FROM price_bar WHERE symbol = 'KO' AND ts = %s", (bars["ts"].iloc[-1],))
     assert changed.fetchone() == (revised["close"].iloc[-1], 2)
@@ -92,4 +92,4 @@ def test_the_ledger_refuses_a_connection_that_would_not_commit(pg):
         host=info.host, port=info.port, user=info.login, password=info.password, dbname=info.schema
     ) as conn:
         with pytest.raises(RuntimeError, match="autocommit"):
-            ledger.start_run(conn, pipeline="t", provider="offline", params={})
+            ledger.runs.start_run(conn, pipeline="t", provider="offline", params={})

@@ -7,10 +7,10 @@ an answer that fails a check raises ``AnalystError`` with the reason and is neve
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
-EVENT_TYPES = ("earnings", "merger", "fed_decision", "guidance", "legal", "product", "macro", "price_move", "other")
+from axiom.models import EVENT_TYPES, Company, EventInput
 
 
 class AnalystError(RuntimeError):
@@ -18,32 +18,10 @@ class AnalystError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Company:
-    symbol: str
-    name: str
-    sector: str
-    industry: str
-    market_cap_usd: float | None = None
-    debt_to_equity: float | None = None
-    description: str = ""
-
-
-@dataclass(frozen=True)
 class Competitor:
     symbol: str
     intensity: float
     rationale: str
-
-
-@dataclass(frozen=True)
-class EventInput:
-    """An event as the analyst sees it: text plus measured facts (e.g. z-score, basis points)."""
-
-    title: str
-    summary: str = ""
-    symbol: str | None = None
-    source: str = ""
-    facts: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,14 @@ import os
 import time
 
 from axiom.analysts.base import (
-    EVENT_TYPES,
     AnalystError,
     Classification,
-    Company,
     Competitor,
-    EventInput,
     check_classification,
     check_competitors,
     check_explanation,
 )
+from axiom.models import EVENT_TYPES, Company, EventInput
 
 log = logging.getLogger(__name__)
 

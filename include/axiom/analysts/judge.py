@@ -17,10 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
-from psycopg.types.json import Jsonb
-
-from axiom.analysts.base import Analyst, AnalystError, Classification, Company, Competitor, EventInput
+from axiom.analysts.base import Analyst, AnalystError, Classification, Competitor
 from axiom.analysts.rules import RuleBasedAnalyst
+from axiom.models import Company, EventInput
 from axiom.stores import ledger
 
 log = logging.getLogger(__name__)
@@ -52,25 +51,6 @@ class Judge:
         self.breaker = breaker
         self.stats = {"analyst_calls": 0, "cache_hits": 0, "rejected_answers": 0, "fallbacks": 0}
 
-    def _lookup(self, keys: list[str]) -> dict[str, Any]:
-        if not keys:
-            return {}
-        rows = self.conn.execute(
-            "SELECT cache_key, output FROM analyst_judgement WHERE cache_key = ANY(%s)", (keys,)
-        ).fetchall()
-        return dict(rows)
-
-    def _store(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        with ledger.transaction(self.conn), self.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO analyst_judgement (cache_key, task, analyst, model, prompt_version, input, output,"
-                " input_tokens, output_tokens, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (cache_key) DO NOTHING",
-                rows,
-            )
-
     def ask_many(
         self,
         task: str,
@@ -89,7 +69,7 @@ class Judge:
                 break
             payloads = {i: payload(items[i]) for i in pending}
             keys = {i: cache_key(analyst, task, payloads[i]) for i in pending}
-            cached = self._lookup(list(keys.values()))
+            cached = ledger.judgements.lookup(self.conn, list(keys.values()))
             fresh, failed, streak = [], [], 0
             for i in pending:
                 if keys[i] in cached:
@@ -116,20 +96,18 @@ class Judge:
                 results[i] = Judgement(value, analyst.name, analyst.model, analyst.prompt_version)
                 usage = getattr(analyst, "last_usage", {}) or {}
                 fresh.append(
-                    (
-                        keys[i],
-                        task,
-                        analyst.name,
-                        analyst.model,
-                        analyst.prompt_version,
-                        Jsonb(payloads[i]),
-                        Jsonb(encode(value)),
-                        usage.get("input_tokens"),
-                        usage.get("output_tokens"),
-                        usage.get("latency_ms"),
-                    )
+                    {
+                        "cache_key": keys[i],
+                        "task": task,
+                        "analyst": analyst.name,
+                        "model": analyst.model,
+                        "prompt_version": analyst.prompt_version,
+                        "input": payloads[i],
+                        "output": encode(value),
+                        **{k: usage.get(k) for k in ("input_tokens", "output_tokens", "latency_ms")},
+                    }
                 )
-            self._store(fresh)
+            ledger.judgements.store(self.conn, fresh)
             if failed and position + 1 < len(self.chain):
                 self.stats["fallbacks"] += len(failed)
                 log.warning("falling back to %s for %d %s request(s)", self.chain[position + 1].name, len(failed), task)

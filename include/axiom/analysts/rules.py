@@ -17,14 +17,8 @@ from __future__ import annotations
 
 import re
 
-from axiom.analysts.base import (
-    Classification,
-    Company,
-    Competitor,
-    EventInput,
-    check_classification,
-    check_competitors,
-)
+from axiom.analysts.base import Classification, Competitor, check_classification, check_competitors
+from axiom.models import Company, EventInput
 
 TYPE_RULES: list[tuple[str, re.Pattern]] = [
     (t, re.compile(p, re.IGNORECASE))

@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import date
+from dataclasses import dataclass
 
 from axiom import index
 from axiom.analysts.judge import Judge
 from axiom.sources.companies import fetch_fundamentals
 from axiom.stores import cache, graph, ledger, vectors
-from axiom.validation import is_symbol, is_text, split_rows
+from axiom.validation import is_symbol, is_text, parse_date, parse_symbols, split_rows
 
 log = logging.getLogger(__name__)
 
 PIPELINE = "company_graph"
 DATASET = "company_fundamentals"
-COLUMNS = ("symbol", "as_of", "name", "sector", "industry", "description", "market_cap_usd", "debt_to_equity", "source")
+
+
+@dataclass(frozen=True)
+class CompanyParams:
+    """Which companies to (re)build (None: all the provider knows), and from which provider."""
+
+    provider: str = "offline"
+    symbols: list[str] | None = None
+
+    @classmethod
+    def parse(cls, params: dict) -> CompanyParams:
+        return cls(provider=params.get("provider") or "offline", symbols=parse_symbols(params.get("symbols")))
 
 
 def _nonneg_or_none(value) -> bool:
@@ -29,7 +40,7 @@ def _nonneg_or_none(value) -> bool:
 
 RULES = [
     ("malformed symbol", lambda r: is_symbol(r.get("symbol"))),
-    ("missing or unparseable as_of date", lambda r: date.fromisoformat(str(r["as_of"])[:10]) is not None),
+    ("missing or unparseable as_of date", lambda r: parse_date(r["as_of"], "as_of") is not None),
     ("name missing or longer than 200 characters", lambda r: is_text(r.get("name"), 200)),
     ("sector missing or longer than 100 characters", lambda r: is_text(r.get("sector"), 100)),
     ("industry missing or longer than 100 characters", lambda r: is_text(r.get("industry"), 100)),
@@ -39,60 +50,41 @@ RULES = [
 ]
 
 
-def load_fundamentals(conn, *, provider: str, symbols: list[str] | None, rows: list[dict] | None = None) -> int:
+def load_fundamentals(conn, params: CompanyParams, *, rows: list[dict] | None = None) -> int:
     """Open a run, validate fundamentals (rejects kept with reasons), upsert dated snapshots; return the run id."""
-    run_id = ledger.start_run(conn, pipeline=PIPELINE, provider=provider, params={"symbols": symbols})
-    raw = rows if rows is not None else fetch_fundamentals(provider, symbols)
+    run_id = ledger.runs.start_run(
+        conn, pipeline=PIPELINE, provider=params.provider, params={"symbols": params.symbols}
+    )
+    raw = rows if rows is not None else fetch_fundamentals(params.provider, params.symbols)
     good, rejects = split_rows(raw, RULES)
-    ledger.record_rejects(conn, run_id, DATASET, rejects)
-    with ledger.transaction(conn), conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO company_fundamentals ({', '.join(COLUMNS)}, run_id)"
-            f" VALUES ({', '.join(['%s'] * (len(COLUMNS) + 1))})"
-            " ON CONFLICT (symbol, as_of) DO UPDATE SET name = EXCLUDED.name, sector = EXCLUDED.sector,"
-            " industry = EXCLUDED.industry, description = EXCLUDED.description,"
-            " market_cap_usd = EXCLUDED.market_cap_usd, debt_to_equity = EXCLUDED.debt_to_equity,"
-            " source = EXCLUDED.source, run_id = EXCLUDED.run_id"
-            " WHERE (company_fundamentals.name, company_fundamentals.sector, company_fundamentals.industry,"
-            " company_fundamentals.description, company_fundamentals.market_cap_usd,"
-            " company_fundamentals.debt_to_equity, company_fundamentals.source) IS DISTINCT FROM"
-            " (EXCLUDED.name, EXCLUDED.sector, EXCLUDED.industry, EXCLUDED.description, EXCLUDED.market_cap_usd,"
-            " EXCLUDED.debt_to_equity, EXCLUDED.source)",
-            [(*tuple(r.get(c) for c in COLUMNS), run_id) for r in good],
-        )
+    ledger.runs.record_rejects(conn, run_id, DATASET, rejects)
+    ledger.companies.upsert_fundamentals(conn, good, run_id=run_id)
+    ledger.runs.update_scope(conn, run_id, symbols=tuple(sorted({r["symbol"] for r in good})))
     stats = {
         "fetched": len(raw),
         "accepted": len(good),
         "rejected": len(rejects),
         "reject_reasons": dict(Counter(rejects.reasons)),
-        "symbols": sorted({r["symbol"] for r in good}),
     }
-    ledger.update_run(conn, run_id, stats=stats)
+    ledger.runs.add_stats(conn, run_id, stats)
     for payload, reason in zip(rejects.payloads, rejects.reasons, strict=True):
         log.warning("run %d: rejected %s: %s", run_id, str(payload.get("symbol"))[:40], reason)
     log.info("run %d: %d companies stored, %d rejected", run_id, len(good), len(rejects))
     return run_id
 
 
-def _as_of(conn, symbols: list[str]) -> dict[str, date]:
-    rows = conn.execute(
-        "SELECT symbol, max(as_of) FROM company_fundamentals WHERE symbol = ANY(%s) GROUP BY symbol", (symbols,)
-    ).fetchall()
-    return dict(rows)
-
-
-def name_competitors(conn, judge: Judge, run_id: int) -> dict:
+def name_competitors(conn, run_id: int, *, judge: Judge) -> dict:
     """Ask the analyst for each company's competitors within the known universe; store them."""
-    symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
-    universe = ledger.latest_companies(conn)
-    targets = [c for c in universe if c.symbol in set(symbols)]
+    symbols = set(ledger.runs.scope(conn, run_id).symbols)
+    universe = ledger.companies.latest_companies(conn)
+    targets = [c for c in universe if c.symbol in symbols]
     judgements = judge.competitors(targets, universe)
-    as_of = _as_of(conn, symbols)
+    snapshots = ledger.companies.snapshot_dates(conn, [c.symbol for c in targets])
     rows = [
         (
             c.symbol,
             comp.symbol,
-            as_of[c.symbol],
+            snapshots[c.symbol],
             comp.intensity,
             comp.rationale,
             j.analyst,
@@ -103,39 +95,16 @@ def name_competitors(conn, judge: Judge, run_id: int) -> dict:
         for c, j in zip(targets, judgements, strict=True)
         for comp in j.value
     ]
-    with ledger.transaction(conn), conn.cursor() as cur:
-        cur.execute(
-            "DELETE FROM company_competitor c USING unnest(%s::text[], %s::date[]) AS t(symbol, as_of)"
-            " WHERE c.symbol = t.symbol AND c.as_of = t.as_of",
-            ([c.symbol for c in targets], [as_of[c.symbol] for c in targets]),
-        )
-        cur.executemany(
-            "INSERT INTO company_competitor (symbol, competitor, as_of, intensity, rationale, analyst, model,"
-            " prompt_version, run_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            rows,
-        )
-    stats = {"competitor_rows": len(rows), **{f"analyst_{k}": v for k, v in judge.stats.items()}}
-    ledger.update_run(conn, run_id, stats={"competitors": stats})
+    ledger.companies.replace_competitors(conn, rows, snapshots)
+    stats = {"competitor_rows": len(rows), "analyst": judge.stats}
+    ledger.runs.add_stats(conn, run_id, {"competitors": stats})
     log.info("run %d: %d competitor links; analyst %s", run_id, len(rows), judge.stats)
     return stats
 
 
-def competing_pairs(conn, symbols: list[str]) -> list[dict]:
-    """Each competing pair once (a < b), from the companies' latest snapshots; the stronger judgement wins."""
-    rows = conn.execute(
-        "WITH latest AS (SELECT symbol, max(as_of) AS as_of FROM company_competitor GROUP BY symbol)"
-        " SELECT least(c.symbol, c.competitor) AS a, greatest(c.symbol, c.competitor) AS b, max(c.intensity),"
-        " (array_agg(c.analyst ORDER BY c.intensity DESC))[1], max(c.as_of)"
-        " FROM company_competitor c JOIN latest l USING (symbol, as_of)"
-        " WHERE c.symbol = ANY(%s) OR c.competitor = ANY(%s) GROUP BY 1, 2 ORDER BY 1, 2",
-        (symbols, symbols),
-    ).fetchall()
-    return [{"a": a, "b": b, "intensity": i, "analyst": an, "as_of": d} for a, b, i, an, d in rows]
-
-
 def company_rows(conn, symbols: list[str]) -> list[dict]:
     """The facts of each company's latest snapshot, as the graph and the cache hold them."""
-    as_of = _as_of(conn, symbols)
+    snapshots = ledger.companies.snapshot_dates(conn, symbols)
     return [
         {
             "symbol": c.symbol,
@@ -144,42 +113,43 @@ def company_rows(conn, symbols: list[str]) -> list[dict]:
             "industry": c.industry,
             "market_cap_usd": c.market_cap_usd,
             "debt_to_equity": c.debt_to_equity,
-            "as_of": as_of[c.symbol],
+            "as_of": snapshots[c.symbol],
         }
-        for c in ledger.latest_companies(conn, symbols)
+        for c in ledger.companies.latest_companies(conn, symbols)
     ]
 
 
-def graph_companies(conn, driver, run_id: int) -> int:
+def graph_companies(conn, run_id: int, *, driver) -> int:
     """Company and Sector nodes, BELONGS_TO and COMPETES_WITH edges, from the ledger."""
-    symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
+    symbols = list(ledger.runs.scope(conn, run_id).symbols)
     companies = company_rows(conn, symbols)
-    pairs = competing_pairs(conn, symbols)
+    pairs = ledger.companies.competing_pairs(conn, symbols)
     graph.merge_companies(driver, companies, pairs)
     log.info("run %d: %d companies, %d competing pairs in the graph", run_id, len(companies), len(pairs))
     return len(companies)
 
 
-def vectorise_descriptions(conn, chroma_client, run_id: int) -> int:
+def vectorise_descriptions(conn, run_id: int, *, chroma_client) -> int:
     """One Chroma document per company (its description), id ``company:{SYMBOL}``."""
-    records = index.company_records(conn, ledger.get_run(conn, run_id)["stats"].get("symbols", []))
+    records = index.company_records(conn, list(ledger.runs.scope(conn, run_id).symbols))
     written = records.upsert(vectors.companies(chroma_client))
+    ledger.runs.add_stats(conn, run_id, {"vectorised": written})
     log.info("run %d: %d company descriptions, %d embedded", run_id, len(records), written)
     return written
 
 
-def cache_metadata(conn, redis_client, run_id: int, *, ttl_seconds: int) -> int:
+def cache_metadata(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
     """Redis ``company:{SYMBOL}:metadata`` JSON for fast API reads."""
-    symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
+    symbols = list(ledger.runs.scope(conn, run_id).symbols)
     items = {cache.company_metadata_key(row["symbol"]): row for row in company_rows(conn, symbols)}
     return cache.cache_json(redis_client, items, ttl_seconds=ttl_seconds)
 
 
-def announce(conn, redis_client, run_id: int) -> int:
+def announce(conn, run_id: int, *, redis_client) -> int:
     """Last: one ``graph_updates`` message per company, then the run is marked succeeded."""
-    symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
+    symbols = ledger.runs.scope(conn, run_id).symbols
     sent = cache.publish(
         redis_client, cache.GRAPH_UPDATES, [{"symbol": s, "type": "company", "run_id": run_id} for s in symbols]
     )
-    ledger.update_run(conn, run_id, stats={"announced": sent}, status="succeeded")
+    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent})
     return sent

@@ -10,16 +10,18 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from axiom import index
-from axiom.analysts.base import Company
 from axiom.analysts.judge import Judge
 from axiom.analytics.correlation import CorrelationMatrix, correlation_at, month_ends, returns_matrix
+from axiom.calendar import history_start
+from axiom.models import Company
 from axiom.stores import cache, graph, ledger, vectors
+from axiom.validation import parse_date, parse_dates, parse_symbols
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,20 @@ class CorrelationParams:
         if bool(self.backfill_start) != bool(self.backfill_end):
             raise ValueError("a backfill needs both backfill_start and backfill_end")
 
+    @classmethod
+    def parse(cls, params: dict) -> CorrelationParams:
+        start, end = parse_dates(
+            params.get("backfill_start"), params.get("backfill_end"), ("backfill_start", "backfill_end")
+        )
+        return cls(
+            symbols=parse_symbols(params.get("symbols")),
+            window=int(params.get("window", cls.window)),
+            threshold=float(params.get("threshold", cls.threshold)),
+            as_of=parse_date(params.get("as_of"), "as_of"),
+            backfill_start=start,
+            backfill_end=end,
+        )
+
     @property
     def min_observations(self) -> int:
         """Pairs with fewer common sessions than 80% of the window are skipped."""
@@ -65,20 +81,14 @@ class CorrelationParams:
         }
 
 
-def ledger_symbols(conn) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT DISTINCT symbol FROM price_bar WHERE interval = '1d' ORDER BY 1")]
-
-
 def load_returns(conn, symbols: list[str], first: date | None, last: date | None, window: int) -> pd.DataFrame:
-    """Aligned daily returns reaching ``window`` sessions (with room for holidays) before ``first``."""
-    history_from = first - timedelta(days=2 * window + 14) if first else None
-    closes = ledger.closes(conn, symbols, "1d", history_from, last + timedelta(days=1) if last else None)
-    return returns_matrix(closes)
+    """Aligned daily returns from ``window`` sessions before ``first`` to ``last`` inclusive."""
+    return returns_matrix(ledger.prices.closes(conn, symbols, since=history_start(first, window), until=last))
 
 
 def matrices(conn, params: CorrelationParams) -> list[CorrelationMatrix]:
     """The matrices the params ask for: one per month-end of a backfill, else one at ``as_of``."""
-    symbols = params.symbols or ledger_symbols(conn)
+    symbols = params.symbols or ledger.prices.symbols(conn)
     first = params.backfill_start or params.as_of
     last = params.backfill_end or params.as_of
     returns = load_returns(conn, symbols, first, last, params.window)
@@ -93,7 +103,7 @@ def matrices(conn, params: CorrelationParams) -> list[CorrelationMatrix]:
 
 def compute(conn, params: CorrelationParams) -> int:
     """Open a run; store every significant pair (|r| >= threshold) per as-of; report skipped pairs."""
-    run_id = ledger.start_run(conn, pipeline=PIPELINE, provider="ledger", params=params.as_json())
+    run_id = ledger.runs.start_run(conn, pipeline=PIPELINE, provider="ledger", params=params.as_json())
     rows, skipped = [], []
     computed = matrices(conn, params)
     for m in computed:
@@ -104,30 +114,8 @@ def compute(conn, params: CorrelationParams) -> int:
                 rows.append((a, b, params.window, m.as_of.date(), r, n, run_id))
     as_ofs = [m.as_of.date() for m in computed]
     symbols = sorted({s for m in computed for s in m.symbols})
-    with ledger.transaction(conn), conn.cursor() as cur:
-        # pairs of these symbols no longer significant on these dates are dropped from the series
-        cur.execute(
-            "CREATE TEMP TABLE correlation_now (a text, b text, as_of date, PRIMARY KEY (a, b, as_of)) ON COMMIT DROP"
-        )
-        cur.executemany(
-            "INSERT INTO correlation_now (a, b, as_of) VALUES (%s, %s, %s)", [(r[0], r[1], r[3]) for r in rows]
-        )
-        cur.execute(
-            "DELETE FROM correlation c WHERE c.window_sessions = %s AND c.as_of = ANY(%s) AND c.a = ANY(%s)"
-            " AND c.b = ANY(%s) AND NOT EXISTS (SELECT 1 FROM correlation_now n"
-            " WHERE n.a = c.a AND n.b = c.b AND n.as_of = c.as_of)",
-            (params.window, as_ofs, symbols, symbols),
-        )
-        dropped = cur.rowcount
-        cur.executemany(
-            "INSERT INTO correlation (a, b, window_sessions, as_of, coefficient, observations, run_id)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (a, b, window_sessions, as_of) DO UPDATE SET coefficient = EXCLUDED.coefficient,"
-            " observations = EXCLUDED.observations, run_id = EXCLUDED.run_id"
-            " WHERE (correlation.coefficient, correlation.observations)"
-            " IS DISTINCT FROM (EXCLUDED.coefficient, EXCLUDED.observations)",
-            rows,
-        )
+    dropped = ledger.correlations.replace_significant(conn, rows, window=params.window, as_ofs=as_ofs, symbols=symbols)
+    ledger.runs.update_scope(conn, run_id, symbols=tuple(symbols), window=params.window, as_ofs=tuple(as_ofs))
     for s in skipped[:20]:
         log.warning(
             "run %d: skipped %s/%s on %s: only %d common sessions (need %d)",
@@ -138,16 +126,8 @@ def compute(conn, params: CorrelationParams) -> int:
             s["observations"],
             params.min_observations,
         )
-    stats = {
-        "as_ofs": [d.isoformat() for d in as_ofs],
-        "latest_as_of": max(as_ofs).isoformat() if as_ofs else None,
-        "symbols": symbols,
-        "significant": len(rows),
-        "dropped": dropped,
-        "skipped_pairs": len(skipped),
-        "skipped": skipped[:100],
-    }
-    ledger.update_run(conn, run_id, stats=stats)
+    stats = {"significant": len(rows), "dropped": dropped, "skipped_pairs": len(skipped), "skipped": skipped[:100]}
+    ledger.runs.add_stats(conn, run_id, stats)
     log.info(
         "run %d: %d matrices, %d significant pairs, %d skipped, %d dropped",
         run_id,
@@ -160,15 +140,15 @@ def compute(conn, params: CorrelationParams) -> int:
 
 
 def _run_rows(conn, run_id: int, *, latest_only: bool) -> list[dict]:
-    run = ledger.get_run(conn, run_id)
-    as_ofs = [run["stats"]["latest_as_of"]] if latest_only else run["stats"].get("as_ofs", [])
-    return ledger.correlations(conn, window=run["params"]["window"], as_ofs=as_ofs, symbols=run["stats"]["symbols"])
+    scope = ledger.runs.scope(conn, run_id)
+    as_ofs = [scope.latest_as_of] if latest_only else list(scope.as_ofs)
+    return ledger.correlations.correlations(conn, window=scope.window, as_ofs=as_ofs, symbols=list(scope.symbols))
 
 
-def explain(conn, judge: Judge, run_id: int) -> dict:
+def explain(conn, run_id: int, *, judge: Judge) -> dict:
     """The analyst's explanation of each significant pair at the run's latest as-of (cached)."""
     rows = _run_rows(conn, run_id, latest_only=True)
-    known = {c.symbol: c for c in ledger.latest_companies(conn)}
+    known = {c.symbol: c for c in ledger.companies.latest_companies(conn)}
 
     def company(symbol: str) -> Company:
         return known.get(symbol) or Company(symbol, symbol, "unknown", "unknown")
@@ -184,52 +164,31 @@ def explain(conn, judge: Judge, run_id: int) -> dict:
             for r in rows
         ]
     )
-    with ledger.transaction(conn), conn.cursor() as cur:
-        cur.executemany(
-            "UPDATE correlation SET explanation = %s, analyst = %s, model = %s, prompt_version = %s"
-            " WHERE a = %s AND b = %s AND window_sessions = %s AND as_of = %s"
-            " AND (explanation, analyst, model, prompt_version) IS DISTINCT FROM (%s, %s, %s, %s)",
-            [
-                (
-                    j.value,
-                    j.analyst,
-                    j.model,
-                    j.prompt_version,
-                    r["a"],
-                    r["b"],
-                    r["window"],
-                    r["as_of"],
-                    j.value,
-                    j.analyst,
-                    j.model,
-                    j.prompt_version,
-                )
-                for r, j in zip(rows, judgements, strict=True)
-            ],
-        )
-    stats = {f"analyst_{k}": v for k, v in judge.stats.items()}
-    ledger.update_run(conn, run_id, stats={"explanations": stats})
+    ledger.correlations.set_explanations(
+        conn, [(r, (j.value, j.analyst, j.model, j.prompt_version)) for r, j in zip(rows, judgements, strict=True)]
+    )
+    stats = {"analyst": judge.stats}
+    ledger.runs.add_stats(conn, run_id, {"explanations": stats})
     return stats
 
 
-def graph_correlations(conn, driver, run_id: int) -> int:
+def graph_correlations(conn, run_id: int, *, driver) -> int:
     """CORRELATED_WITH edges for the latest as-of of this window; edges of this window no longer strong go."""
+    scope = ledger.runs.scope(conn, run_id)
     rows = _run_rows(conn, run_id, latest_only=True)
-    symbols = ledger.get_run(conn, run_id)["stats"].get("symbols", [])
-    window = ledger.get_run(conn, run_id)["params"]["window"]
-    graph.merge_correlations(driver, [{**r, "as_of": r["as_of"]} for r in rows], symbols=symbols, window=window)
-    log.info("run %d: %d CORRELATED_WITH edges (window %d)", run_id, len(rows), window)
+    graph.merge_correlations(driver, rows, symbols=list(scope.symbols), window=scope.window)
+    log.info("run %d: %d CORRELATED_WITH edges (window %d)", run_id, len(rows), scope.window)
     return len(rows)
 
 
-def cache_matrix(conn, redis_client, run_id: int, *, ttl_seconds: int) -> int:
+def cache_matrix(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
     """Redis: the full latest matrix and each symbol's strongest correlations, recomputed from the ledger."""
-    run = ledger.get_run(conn, run_id)
+    run = ledger.runs.get_run(conn, run_id)
     params = CorrelationParams(
-        symbols=run["stats"]["symbols"],
-        window=run["params"]["window"],
-        threshold=run["params"]["threshold"],
-        as_of=date.fromisoformat(run["stats"]["latest_as_of"]),
+        symbols=list(run.scope.symbols),
+        window=run.scope.window,
+        threshold=run.params["threshold"],
+        as_of=run.scope.latest_as_of,
     )
     [m] = matrices(conn, params)
     coeffs = np.where(m.observations >= params.min_observations, m.coefficients, np.nan)
@@ -253,31 +212,27 @@ def cache_matrix(conn, redis_client, run_id: int, *, ttl_seconds: int) -> int:
     return cache.cache_json(redis_client, items, ttl_seconds=ttl_seconds)
 
 
-def vectorise(conn, chroma_client, run_id: int) -> int:
+def vectorise(conn, run_id: int, *, chroma_client) -> int:
     """One Chroma document per stored pair and as-of of the run."""
-    run = ledger.get_run(conn, run_id)
+    scope = ledger.runs.scope(conn, run_id)
     records = index.correlation_records(
-        conn, window=run["params"]["window"], as_ofs=run["stats"].get("as_ofs", []), symbols=run["stats"]["symbols"]
+        conn, window=scope.window, as_ofs=list(scope.as_ofs), symbols=list(scope.symbols)
     )
     written = records.upsert(vectors.correlations(chroma_client))
+    ledger.runs.add_stats(conn, run_id, {"vectorised": written})
     log.info("run %d: %d correlation documents, %d embedded", run_id, len(records), written)
     return written
 
 
-def announce(conn, redis_client, run_id: int) -> int:
+def announce(conn, run_id: int, *, redis_client) -> int:
     """Last: one ``correlation_updates`` message for the run, then the run is marked succeeded."""
-    run = ledger.get_run(conn, run_id)
-    sent = cache.publish(
-        redis_client,
-        cache.CORRELATION_UPDATES,
-        [
-            {
-                "run_id": run_id,
-                "window": run["params"]["window"],
-                "as_of": run["stats"]["latest_as_of"],
-                "significant": run["stats"]["significant"],
-            }
-        ],
-    )
-    ledger.update_run(conn, run_id, stats={"announced": sent}, status="succeeded")
+    run = ledger.runs.get_run(conn, run_id)
+    message = {
+        "run_id": run_id,
+        "window": run.scope.window,
+        "as_of": run.scope.latest_as_of.isoformat() if run.scope.latest_as_of else None,
+        "significant": run.stats.get("significant", 0),
+    }
+    sent = cache.publish(redis_client, cache.CORRELATION_UPDATES, [message])
+    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent})
     return sent

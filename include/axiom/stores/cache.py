@@ -1,7 +1,15 @@
-"""Redis: the fast read path (latest prices) and the pub/sub channels that announce changes.
+"""Redis: the fast read path and the pub/sub channels that announce changes.
 
-Keys and channels are named here once: ``price:{SYMBOL}:latest`` holds JSON with the close and
-its timestamp, with a TTL; ``price_updates`` carries one JSON message per symbol.
+Every key family and channel is named here once, singular ``{family}:{SYMBOL}:{what}``:
+
+* ``price:{SYMBOL}:latest``: JSON of the newest close and its bar time (TTL);
+* ``company:{SYMBOL}:metadata``: JSON of a company's facts (TTL);
+* ``event:{SYMBOL}:recent``: sorted set of event ids by time; events about no single company
+  (FOMC decisions) go under ``event:macro:recent`` (lower case, so no ticker can collide);
+* ``correlation:matrix:latest`` and ``correlation:{SYMBOL}:top``: the latest matrix and each
+  symbol's strongest pairs (TTL);
+* channels ``price_updates``, ``graph_updates``, ``market_events``, ``correlation_updates``.
+
 Writes go through one pipeline round trip per batch.
 """
 
@@ -44,7 +52,7 @@ def publish(client, channel: str, messages: Iterable[dict]) -> int:
 
 GRAPH_UPDATES = "graph_updates"
 MARKET_EVENTS = "market_events"
-MACRO = "MACRO"
+MACRO = "macro"
 
 
 def company_metadata_key(symbol: str) -> str:
@@ -52,8 +60,22 @@ def company_metadata_key(symbol: str) -> str:
 
 
 def recent_events_key(symbol: str | None) -> str:
-    """Per-symbol recent events; events about no single company (FOMC decisions) go under MACRO."""
-    return f"events:{symbol or MACRO}:recent"
+    """Per-symbol recent events; events about no single company (FOMC decisions) go under ``macro``."""
+    return f"event:{symbol or MACRO}:recent"
+
+
+def migrate_keys(client) -> int:
+    """Merge the recent-event sets of the old ``events:{SYMBOL}:recent`` family into ``event:…:recent``."""
+    moved = 0
+    for old in client.scan_iter(match="events:*:recent", count=1000):
+        symbol = old.decode().split(":")[1]
+        new = recent_events_key(None if symbol == "MACRO" else symbol)
+        pipe = client.pipeline(transaction=True)
+        pipe.zunionstore(new, [new, old], aggregate="MAX")
+        pipe.delete(old)
+        pipe.execute()
+        moved += 1
+    return moved
 
 
 def cache_json(client, items: dict[str, dict], *, ttl_seconds: int) -> int:
@@ -81,3 +103,16 @@ CORRELATION_UPDATES = "correlation_updates"
 
 def top_correlations_key(symbol: str) -> str:
     return f"correlation:{symbol}:top"
+
+
+KEY_FAMILIES = {
+    "price_latest_keys": "price:*:latest",
+    "company_metadata_keys": "company:*:metadata",
+    "recent_event_keys": "event:*:recent",
+    "correlation_keys": "correlation:*",
+}
+
+
+def key_counts(client) -> dict[str, int]:
+    """How many keys each family holds."""
+    return {name: sum(1 for _ in client.scan_iter(match=pattern, count=1000)) for name, pattern in KEY_FAMILIES.items()}

@@ -72,7 +72,7 @@ def merge_companies(driver, companies: list[dict], pairs: list[dict], *, batch_s
 MERGE_EVENTS = """
 UNWIND $rows AS row
 MERGE (e:MarketEvent {event_id: row.event_id})
-SET e.type = row.type, e.date = row.date, e.title = row.title, e.source = row.source,
+SET e.event_type = row.event_type, e.date = row.date, e.title = row.title, e.source = row.source,
     e.impact = row.impact, e.sentiment = row.sentiment
 WITH e, row WHERE row.symbol IS NOT NULL
 MERGE (c:Stock {symbol: row.symbol})
@@ -126,3 +126,17 @@ def merge_correlations(driver, rows: list[dict], *, symbols: list[str], window: 
         for batch in _batches(rows, batch_size):
             session.execute_write(lambda tx, b=batch: tx.run(MERGE_CORRELATIONS, rows=b).consume())
     return len(rows)
+
+
+def counts(driver) -> dict:
+    """Nodes per label and relationships per type."""
+    with driver.session() as session:
+        labels = session.run(
+            "CALL db.labels() YIELD label CALL (label) { MATCH (n) WHERE label IN labels(n) RETURN count(n) AS n }"
+            " RETURN label, n ORDER BY label"
+        ).data()
+        rels = session.run(
+            "CALL db.relationshipTypes() YIELD relationshipType AS type"
+            " CALL (type) { MATCH ()-[r]->() WHERE type(r) = type RETURN count(r) AS n } RETURN type, n ORDER BY type"
+        ).data()
+    return {"nodes": {r["label"]: r["n"] for r in labels}, "relationships": {r["type"]: r["n"] for r in rels}}

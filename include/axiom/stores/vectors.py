@@ -3,6 +3,7 @@
 Every collection is opened with an explicit embedding function (``None`` for numeric vectors
 that Axiom computes itself), never Chroma's default, which would try to download a model.
 Writes are batched upserts with deterministic ids, so re-running a task changes nothing twice.
+Each collection has one writer, the pipeline that owns its source table (see ``axiom.index``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def connect(*, host: str | None = None, port: int | None = None, path: str | Non
     if path:
         return chromadb.PersistentClient(path=path, settings=settings)
     return chromadb.HttpClient(host=host or "127.0.0.1", port=port or 8000, settings=settings)
+
+
+def collection_counts(client) -> dict[str, int]:
+    """Records per collection."""
+    return {c.name: c.count() for c in client.list_collections()}
 
 
 def price_patterns(client):

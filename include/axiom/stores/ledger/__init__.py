@@ -1,0 +1,30 @@
+"""PostgreSQL, the ledger: the truth that Redis, Neo4j and ChromaDB project.
+
+One module per table family owns that family's SQL; nothing outside this package (and
+``axiom.schema``) writes SQL:
+
+* ``db``: transactions, COPY, row counts;
+* ``runs``: ``ingestion_run`` (each run's typed scope and its counters) and ``rejected_row``;
+* ``prices``: ``price_bar``;
+* ``companies``: ``company_fundamentals`` and ``company_competitor``;
+* ``events``: ``market_event`` and ``event_sector_sensitivity``;
+* ``correlations``: ``correlation``;
+* ``judgements``: ``analyst_judgement``;
+* ``index_state``: what the semantic index last verified.
+
+Every write is one transaction per batch; every statement is parameterised (identifiers that
+are spliced in are module constants, never input).
+"""
+
+from axiom.stores.ledger import (
+    companies,
+    correlations,
+    db,
+    events,
+    index_state,
+    judgements,
+    prices,
+    runs,
+)
+
+__all__ = ["companies", "correlations", "db", "events", "index_state", "judgements", "prices", "runs"]

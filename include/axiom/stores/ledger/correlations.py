@@ -1,0 +1,70 @@
+"""``correlation``: strong pairs (a < b) per window and as-of session, a time series; the latest
+as-of's pairs carry the analyst's explanation. (``"window"`` is quoted: it is an SQL keyword.)"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from axiom.stores.ledger.db import transaction
+
+CORRELATION_COLUMNS = ("a", "b", "window", "as_of", "coefficient", "observations", "explanation")
+_EXPLAINED_BY = ("explanation", "analyst", "model", "prompt_version")
+
+
+def replace_significant(conn, rows: list[tuple], *, window: int, as_ofs: list[date], symbols: list[str]) -> int:
+    """Store ``rows`` (a, b, window, as_of, coefficient, observations, run_id) for these as-of dates;
+    pairs of ``symbols`` no longer significant on them are dropped. Return how many were dropped."""
+    with transaction(conn), conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE correlation_now (a text, b text, as_of date, PRIMARY KEY (a, b, as_of)) ON COMMIT DROP"
+        )
+        cur.executemany(
+            "INSERT INTO correlation_now (a, b, as_of) VALUES (%s, %s, %s)", [(r[0], r[1], r[3]) for r in rows]
+        )
+        cur.execute(
+            'DELETE FROM correlation c WHERE c."window" = %s AND c.as_of = ANY(%s) AND c.a = ANY(%s)'
+            " AND c.b = ANY(%s) AND NOT EXISTS (SELECT 1 FROM correlation_now n"
+            " WHERE n.a = c.a AND n.b = c.b AND n.as_of = c.as_of)",
+            (window, list(as_ofs), list(symbols), list(symbols)),
+        )
+        dropped = cur.rowcount
+        cur.executemany(
+            'INSERT INTO correlation (a, b, "window", as_of, coefficient, observations, run_id)'
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            ' ON CONFLICT (a, b, "window", as_of) DO UPDATE SET coefficient = EXCLUDED.coefficient,'
+            " observations = EXCLUDED.observations, run_id = EXCLUDED.run_id"
+            " WHERE (correlation.coefficient, correlation.observations)"
+            " IS DISTINCT FROM (EXCLUDED.coefficient, EXCLUDED.observations)",
+            rows,
+        )
+    return dropped
+
+
+def correlations(
+    conn, *, window: int | None = None, as_ofs: list[date] | None = None, symbols: list[str] | None = None
+) -> list[dict]:
+    """Stored correlations, optionally of one window, some as-of dates, and pairs within ``symbols``."""
+    as_ofs = None if as_ofs is None else list(as_ofs)
+    symbols = None if symbols is None else list(symbols)
+    rows = conn.execute(
+        'SELECT a, b, "window", as_of, coefficient, observations, explanation FROM correlation'
+        ' WHERE (%s::int IS NULL OR "window" = %s) AND (%s::date[] IS NULL OR as_of = ANY(%s))'
+        " AND (%s::text[] IS NULL OR (a = ANY(%s) AND b = ANY(%s))) ORDER BY as_of, a, b",
+        (window, window, as_ofs, as_ofs, symbols, symbols, symbols),
+    ).fetchall()
+    return [dict(zip(CORRELATION_COLUMNS, r, strict=True)) for r in rows]
+
+
+def set_explanations(conn, explained: list[tuple[dict, tuple]]) -> None:
+    """Store (explanation, analyst, model, prompt_version) on each stored pair; unchanged ones stay."""
+    with transaction(conn), conn.cursor() as cur:
+        cur.executemany(
+            f"UPDATE correlation SET {', '.join(f'{c} = %s' for c in _EXPLAINED_BY)}"
+            ' WHERE a = %s AND b = %s AND "window" = %s AND as_of = %s'
+            f" AND ({', '.join(_EXPLAINED_BY)}) IS DISTINCT FROM (%s, %s, %s, %s)",
+            [(*why, r["a"], r["b"], r["window"], r["as_of"], *why) for r, why in explained],
+        )
+
+
+def correlation_count(conn) -> int:
+    return conn.execute("SELECT count(*) FROM correlation").fetchone()[0]

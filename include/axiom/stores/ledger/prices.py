@@ -1,0 +1,185 @@
+"""``price_bar``: daily and intraday bars, and the reads every reader of prices shares.
+
+Bars are upserted on their natural key (symbol, interval, ts): a batch whose keys cannot exist
+yet (no bar of that symbol and interval in its time span) is COPYed straight in; otherwise it is
+COPYed into a temporary stage and merged with ``INSERT ... ON CONFLICT DO UPDATE ... WHERE IS
+DISTINCT FROM``, so a re-run rewrites nothing. Reads take an inclusive ``until`` date, so a
+reader bound to an as-of date never sees a later bar.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+
+from axiom.stores.ledger.db import copy_rows, transaction
+
+log = logging.getLogger(__name__)
+
+BAR_TABLE_COLUMNS = (
+    "symbol",
+    "interval",
+    "ts",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "adjusted",
+    "source",
+    "run_id",
+)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a bar load did: rows new to the ledger, rows whose values changed, rows already there."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def load_bars(conn, bars: pd.DataFrame, *, run_id: int, source: str, adjusted: bool) -> LoadResult:
+    """Upsert validated bars in one transaction; return how many were inserted, updated, unchanged."""
+    if bars.empty:
+        return LoadResult(0, 0, 0)
+    frame = bars.assign(source=source, adjusted=adjusted, run_id=run_id)
+    spans = frame.groupby(["symbol", "interval"])["ts"].agg(["min", "max"]).reset_index()
+    with transaction(conn), conn.cursor() as cur:
+        # one writer per symbol at a time, so the straight-COPY path cannot race another load
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('price_bar:' || s)) FROM unnest(%s::text[]) AS s ORDER BY s",
+            (sorted(spans["symbol"].unique()),),
+        )
+        cur.execute(
+            "SELECT s.symbol, s.interval FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
+            " AS s(symbol, interval, lo, hi) WHERE EXISTS (SELECT 1 FROM price_bar b WHERE b.symbol = s.symbol"
+            " AND b.interval = s.interval AND b.ts BETWEEN s.lo AND s.hi)",
+            (
+                spans["symbol"].tolist(),
+                spans["interval"].tolist(),
+                spans["min"].dt.to_pydatetime().tolist(),
+                spans["max"].dt.to_pydatetime().tolist(),
+            ),
+        )
+        overlapping = set(cur.fetchall())
+        keys = pd.MultiIndex.from_arrays([frame["symbol"], frame["interval"]])
+        mask = keys.isin(list(overlapping)) if overlapping else np.zeros(len(frame), dtype=bool)
+        fresh, merge = frame[~mask], frame[mask]
+        if not fresh.empty:
+            copy_rows(cur, "price_bar", fresh, BAR_TABLE_COLUMNS)
+        inserted, updated = len(fresh), 0
+        if not merge.empty:
+            cur.execute("CREATE TEMP TABLE price_bar_stage (LIKE price_bar INCLUDING DEFAULTS) ON COMMIT DROP")
+            copy_rows(cur, "price_bar_stage", merge, BAR_TABLE_COLUMNS)
+            cur.execute(
+                "WITH merged AS ("
+                " INSERT INTO price_bar AS t SELECT * FROM price_bar_stage"
+                " ON CONFLICT (symbol, interval, ts) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
+                " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
+                " adjusted = EXCLUDED.adjusted, source = EXCLUDED.source, run_id = EXCLUDED.run_id"
+                " WHERE (t.open, t.high, t.low, t.close, t.volume, t.adjusted, t.source)"
+                " IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
+                " EXCLUDED.adjusted, EXCLUDED.source)"
+                " RETURNING (xmax = 0) AS is_new)"
+                " SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM merged"
+            )
+            merged_new, updated = cur.fetchone()
+            inserted += merged_new
+    result = LoadResult(inserted, updated, len(frame) - inserted - updated)
+    log.info("price_bar: %d rows in, %s", len(frame), result.as_dict())
+    return result
+
+
+def utc_midnight(day: date) -> datetime:
+    """A date as the instant its daily bar is keyed by (00:00 UTC), whatever the session's time zone."""
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def latest_bars(conn, symbols: list[str], interval: str = "1d") -> list[dict]:
+    """The most recent bar of each symbol in the ledger (index-only scan backwards per symbol)."""
+    rows = conn.execute(
+        "SELECT b.symbol, b.ts, b.close, b.source FROM unnest(%s::text[]) AS s(symbol)"
+        " CROSS JOIN LATERAL (SELECT symbol, ts, close, source FROM price_bar"
+        " WHERE symbol = s.symbol AND interval = %s ORDER BY ts DESC LIMIT 1) AS b ORDER BY b.symbol",
+        (list(symbols), interval),
+    ).fetchall()
+    return [dict(zip(("symbol", "ts", "close", "source"), r, strict=True)) for r in rows]
+
+
+def closes(
+    conn, symbols: list[str], *, interval: str = "1d", since: date | None = None, until: date | None = None
+) -> pd.DataFrame:
+    """Close prices as a long frame (symbol, ts, close) of the bars dated ``since`` to ``until`` inclusive."""
+    rows = conn.execute(
+        "SELECT symbol, ts, close FROM price_bar WHERE symbol = ANY(%s) AND interval = %s"
+        " AND (%s::timestamptz IS NULL OR ts >= %s) AND (%s::timestamptz IS NULL OR ts < %s)"
+        " ORDER BY symbol, ts",
+        (list(symbols), interval, *_bound(since, 0), *_bound(until, 1)),
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=["symbol", "ts", "close"])
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
+def _bound(day: date | None, days_after: int) -> tuple:
+    instant = None if day is None else utc_midnight(day + timedelta(days=days_after))
+    return instant, instant
+
+
+def symbols(conn, interval: str = "1d") -> list[str]:
+    """Every symbol with bars of ``interval`` in the ledger."""
+    return [
+        r[0] for r in conn.execute("SELECT DISTINCT symbol FROM price_bar WHERE interval = %s ORDER BY 1", (interval,))
+    ]
+
+
+def sessions(conn, until: date, interval: str = "1d") -> list[date]:
+    """Every session date with a bar of any symbol, up to ``until`` inclusive, oldest first."""
+    rows = conn.execute(
+        "SELECT DISTINCT ts FROM price_bar WHERE interval = %s AND ts < %s ORDER BY ts",
+        (interval, utc_midnight(until + timedelta(days=1))),
+    ).fetchall()
+    return [r[0].date() for r in rows]
+
+
+def forward_closes(conn, starts: list[tuple[str, date]], horizon: int) -> list[tuple[int, float, date, float]]:
+    """For each (symbol, day): (position, close on the first session at or after day, the session
+    ``horizon`` sessions later, its close), in one query; a start without that many sessions is left out."""
+    if not starts:
+        return []
+    rows = conn.execute(
+        "SELECT m.i, s.close, f.ts, f.close"
+        " FROM unnest(%s::text[], %s::timestamptz[]) WITH ORDINALITY AS m(symbol, day, i)"
+        " CROSS JOIN LATERAL (SELECT close FROM price_bar WHERE symbol = m.symbol AND interval = '1d'"
+        "  AND ts >= m.day ORDER BY ts LIMIT 1) s"
+        " CROSS JOIN LATERAL (SELECT ts, close FROM price_bar WHERE symbol = m.symbol AND interval = '1d'"
+        "  AND ts >= m.day ORDER BY ts OFFSET %s LIMIT 1) f ORDER BY m.i",
+        ([s for s, _ in starts], [utc_midnight(d) for _, d in starts], horizon),
+    ).fetchall()
+    return [(i - 1, start, ts.date(), end) for i, start, ts, end in rows]
+
+
+# one window per symbol and ISO week whose last session has `window` returns to it that are not all equal
+_PATTERN_WINDOWS_SQL = (
+    "SELECT count(*) FROM (SELECT i, sd, row_number() OVER (PARTITION BY symbol, week ORDER BY ts DESC) AS nth"
+    " FROM (SELECT symbol, ts, to_char(ts AT TIME ZONE 'UTC', 'IYYY-IW') AS week,"
+    " row_number() OVER (PARTITION BY symbol ORDER BY ts) - 1 AS i,"
+    " stddev_pop(r) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN %(back)s PRECEDING AND CURRENT ROW) AS sd"
+    " FROM (SELECT symbol, ts, close / lag(close) OVER (PARTITION BY symbol ORDER BY ts) - 1 AS r"
+    " FROM price_bar WHERE interval = '1d') returns) windows) weeks"
+    " WHERE nth = 1 AND i >= %(window)s AND sd > 1e-12"
+)
+
+
+def pattern_window_count(conn, window: int) -> int:
+    """How many weekly price-pattern windows the daily bars imply, counted by SQL alone."""
+    return conn.execute(_PATTERN_WINDOWS_SQL, {"window": window, "back": window - 1}).fetchone()[0]
