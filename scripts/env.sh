@@ -1,13 +1,20 @@
 # Sourced by every Axiom script: one place that knows where things live.
 # Usage as a wrapper: scripts/env.sh COMMAND [ARGS...] runs COMMAND inside Axiom's environment.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="${AXIOM_STATE_DIR:-$ROOT/.state}"
-VENV="${AXIOM_VENV:-$ROOT/.venv}"
-export ROOT STATE VENV
 
 set -a
 # shellcheck disable=SC1091
 . "$ROOT/.env"
+# machine-local overrides (other ports, another state folder), never committed
+# shellcheck disable=SC1091
+[ -f "$ROOT/.env.local" ] && . "$ROOT/.env.local"
+set +a
+
+STATE="${AXIOM_STATE_DIR:-$ROOT/.state}"
+VENV="${AXIOM_VENV:-$ROOT/.venv}"
+export ROOT STATE VENV
+set -a
+# shellcheck disable=SC1091
 [ -f "$STATE/airflow/secrets.env" ] && . "$STATE/airflow/secrets.env"
 set +a
 
