@@ -23,3 +23,26 @@ def test_price_ingestion_shape(dagbag):
     assert {"cache_latest", "graph_stocks", "vectorise_patterns"} <= announce.upstream_task_ids
     assert [a.name for a in announce.outlets] == ["price_bar"]
     assert dag.get_task("load").upstream_task_ids == {"validate"}
+
+
+def test_every_step_is_wired_by_reference_with_the_clients_it_names(dagbag):
+    from axiom_airflow.operators.pipeline_step import PipelineStepOperator, step_clients
+
+    steps = [t for dag in dagbag.dags.values() for t in dag.tasks if isinstance(t, PipelineStepOperator)]
+    assert len(steps) >= 20
+    for t in steps:
+        assert callable(t.step) and t.task_id == t.step.__name__
+        assert t.step.__module__.startswith("axiom.pipelines.")
+    clients = {t.task_id: step_clients(t.step) for t in dagbag.dags["price_ingestion"].tasks if t in steps}
+    assert clients["graph_stocks"] == ["driver"] and clients["announce"] == ["redis_client"]
+    assert clients["validate"] == []
+
+
+def test_a_step_missing_an_argument_fails_when_the_dag_is_built():
+    import pytest
+
+    from axiom.pipelines import prices
+    from axiom_airflow.operators.pipeline_step import pipeline_step
+
+    with pytest.raises(TypeError, match=r"cache_latest needs \['ttl_seconds'\]"):
+        pipeline_step(prices.cache_latest, 1)

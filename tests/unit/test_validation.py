@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import pandas as pd
+import pytest
 
-from axiom.validation import validate_bars
+from axiom.validation import parse_date, parse_dates, parse_symbols, validate_bars
 
 
 def bar(symbol="AAPL", ts="2022-01-03", close=100.0, **extra):
@@ -70,3 +72,29 @@ def test_each_bad_row_gets_its_reason_and_good_rows_stay():
 def test_an_empty_batch_is_fine():
     accepted, rejects = validate_bars(pd.DataFrame(columns=["symbol", "ts", "close"]))
     assert accepted.empty and len(rejects) == 0
+
+
+@pytest.mark.parametrize("text", ["2022-01-31", " 2022-01-31 "])
+def test_a_date_is_parsed_exactly(text):
+    assert parse_date(text, "start") == date(2022, 1, 31)
+
+
+@pytest.mark.parametrize("text", ["2022-01-31T10:00", "2022-01-31garbage", "2022-13-01", "31/01/2022", "20220131", 5])
+def test_anything_but_an_exact_date_is_refused_with_its_name(text):
+    with pytest.raises(ValueError, match="start must be a date like 2022-01-31"):
+        parse_date(text, "start")
+
+
+def test_dates_may_be_open_but_not_reversed():
+    assert parse_dates(None, "2022-01-31") == (None, date(2022, 1, 31))
+    with pytest.raises(ValueError, match="since 2022-02-01 is after until 2022-01-31"):
+        parse_dates("2022-02-01", "2022-01-31", ("since", "until"))
+
+
+def test_symbols_are_normalised_and_malformed_ones_refused():
+    assert parse_symbols("msft, aapl AAPL") == ["AAPL", "MSFT"]
+    assert parse_symbols([]) is None
+    with pytest.raises(ValueError, match="malformed symbols"):
+        parse_symbols(["AAPL'); DROP TABLE price_bar; --"])
+    with pytest.raises(ValueError, match="list of tickers"):
+        parse_symbols({"AAPL": 1})
