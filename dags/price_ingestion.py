@@ -48,6 +48,8 @@ def price_ingestion():
         pipeline_step(prices.cache_latest, loaded, ttl_seconds=settings.latest_price_ttl),
         pipeline_step(prices.graph_stocks, loaded),
         pipeline_step(prices.vectorise_patterns, loaded, window=settings.pattern_window),
+        pipeline_step(prices.cache_sector_momentum, loaded, ttl_seconds=settings.latest_price_ttl),
+        pipeline_step(prices.vectorise_sector_profiles, loaded),
     ]
     projections >> pipeline_step(prices.announce, loaded, outlets=[PRICE_BAR])
 

@@ -6,6 +6,10 @@ python -m axiom ingest [--symbols AAPL,MSFT] [--start 2022-01-01] [--end 2022-12
 python -m axiom search TEXT [--kinds companies] [--event-type fed_decision] [--since D] [--until D]
 python -m axiom similar-companies JPM
 python -m axiom similar-patterns AAPL --as-of 2020-03-31 [--horizon 20]
+python -m axiom ask buy AAPL [--as-of 2020-03-23] [--json]      is AAPL a buy?
+python -m axiom ask rotation [--as-of D]                         which sectors are rotating into strength?
+python -m axiom ask cascade [--event 2022-06-15 | --event "hike 50bp"] [--as-of D]   risk after a Fed decision
+python -m axiom ask like AAPL [--as-of D]                        stocks like AAPL
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import logging
 import sys
 
 from axiom import connections, schema, search
+from axiom.analysts.judge import judge_from_env
 from axiom.config import Settings
+from axiom.insights.ask import ask, render
+from axiom.insights.common import Stores
 from axiom.pipelines import prices
 from axiom.status import counts
 from axiom.stores import ledger
@@ -94,6 +101,25 @@ def cmd_similar_patterns(args, settings: Settings) -> None:
         )
 
 
+def cmd_ask(args, settings: Settings) -> None:
+    """Answer one of the four questions from all four stores and print it (or its JSON)."""
+    subject = args.event if args.question == "cascade" else args.subject
+    if args.question in ("buy", "like") and not subject:
+        raise ValueError(f"ask {args.question} needs a symbol, e.g. ask {args.question} AAPL")
+    with connections.postgres() as pg, connections.neo4j() as driver:
+        stores = Stores(pg, connections.redis(), driver, connections.chroma())
+        insight = ask(
+            stores,
+            args.question,
+            judge=judge_from_env(pg),
+            subject=subject,
+            as_of=args.as_of,
+            use_cache=not args.no_cache,
+            ttl_seconds=settings.insight_ttl,
+        )
+    print(json.dumps(insight.to_json(), indent=2, default=str) if args.json else render(insight))
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -135,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     pat.add_argument("--horizon", type=positive_int, default=20)
     pat.add_argument("--k", type=positive_int, default=5)
     pat.set_defaults(run=cmd_similar_patterns)
+    question = sub.add_parser("ask", help="answer a question from all four stores, point in time")
+    question.add_argument("question", choices=["buy", "rotation", "cascade", "like"])
+    question.add_argument("subject", nargs="?", default=None, help="the symbol (buy, like)")
+    question.add_argument("--as-of", default=None, help="YYYY-MM-DD; default: the ledger's newest session")
+    question.add_argument("--event", default=None, help="cascade: a decision date, or e.g. 'hike 50bp'")
+    question.add_argument("--json", action="store_true", help="the answer as JSON")
+    question.add_argument("--no-cache", action="store_true", help="recompute, and keep nothing")
+    question.set_defaults(run=cmd_ask)
     return parser
 
 

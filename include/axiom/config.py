@@ -23,6 +23,7 @@ class Settings:
     correlation_ttl: int = 86_400
     landing_dir: Path = Path(".state/landing")
     pattern_window: int = 30
+    insight_ttl: int = 86_400
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,4 +35,5 @@ class Settings:
             correlation_ttl=int(env.get("AXIOM_CORRELATION_TTL", cls.correlation_ttl)),
             landing_dir=Path(env.get("AXIOM_LANDING_DIR", str(cls.landing_dir))),
             pattern_window=int(env.get("AXIOM_PATTERN_WINDOW", cls.pattern_window)),
+            insight_ttl=int(env.get("AXIOM_INSIGHT_TTL", cls.insight_ttl)),
         )

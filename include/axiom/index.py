@@ -1,9 +1,9 @@
 """The semantic index: what each Chroma collection should hold, derived from the ledger alone.
 
 Every collection has a record builder (ids, metadata, documents or vectors) and one writer: the
-pipeline that owns its source table writes the records of its run (``price_patterns``: price
-ingestion, ``companies``: the company graph, ``market_events``: market events, ``correlations``:
-correlations). The ``semantic_index`` DAG only verifies: a collection whose count equals the
+pipeline that owns its source table writes the records of its run (``price_patterns`` and
+``sector_profiles``: price ingestion, ``companies``: the company graph, ``market_events``: market
+events, ``correlations``: correlations). The ``semantic_index`` DAG only verifies: a collection whose count equals the
 ledger's and whose pipeline's runs since the last verification all succeeded is left alone;
 otherwise it is repaired in full (upsert what is new or changed, delete what the ledger no
 longer has).
@@ -18,7 +18,9 @@ from datetime import date
 
 import numpy as np
 
+from axiom.analytics.correlation import month_ends
 from axiom.analytics.patterns import weekly_pattern_vectors
+from axiom.analytics.sectors import HORIZONS, profile, sector_table
 from axiom.calendar import epoch_day, history_start
 from axiom.stores import ledger, vectors
 
@@ -114,6 +116,35 @@ def pattern_records(
     return Records(patterns.ids, patterns.metadatas, embeddings=patterns.embeddings)
 
 
+def sector_profile_records(conn, *, start: date | None = None, end: date | None = None) -> Records:
+    """One sector-rotation profile per month-end session (see ``axiom.analytics.sectors``), id
+    ``sector_profile:{YYYY-MM}``; the month's leading sector is kept in the metadata."""
+    sectors = {c.symbol: c.sector for c in ledger.companies.latest_companies(conn)}
+    closes = ledger.prices.closes(conn, sorted(sectors), since=history_start(start, max(HORIZONS)), until=end)
+    if closes.empty:
+        return Records([], [], embeddings=np.empty((0, 0)))
+    wide = closes.pivot(index="ts", columns="symbol", values="close").sort_index()
+    ids, metadatas, vectors_ = [], [], []
+    for day in month_ends(wide.index, start, end):
+        upto = wide.loc[:day]
+        if len(upto) <= max(HORIZONS):
+            continue
+        table = sector_table(upto, sectors)
+        when = day.date()
+        ids.append(f"sector_profile:{when:%Y-%m}")
+        metadatas.append(
+            {
+                "type": "sector_profile",
+                "as_of": when.isoformat(),
+                "epoch_day": epoch_day(when),
+                "leader": str(table["score"].idxmax()),
+                "sectors": len(table),
+            }
+        )
+        vectors_.append(profile(table))
+    return Records(ids, metadatas, embeddings=np.array(vectors_) if vectors_ else np.empty((0, 0)))
+
+
 @dataclass(frozen=True)
 class IndexSpec:
     collection: str
@@ -130,6 +161,13 @@ SPECS = [
         vectors.price_patterns,
         lambda c, w: pattern_records(c, window=w),
         lambda c, w: ledger.prices.pattern_window_count(c, w),
+    ),
+    IndexSpec(
+        vectors.SECTOR_PROFILES,
+        "price_ingestion",
+        vectors.sector_profiles,
+        lambda c, w: sector_profile_records(c),
+        lambda c, w: len(sector_profile_records(c)),
     ),
     IndexSpec(
         vectors.COMPANIES,

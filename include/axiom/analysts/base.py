@@ -32,6 +32,19 @@ class Classification:
     rationale: str
 
 
+INSIGHT_LABELS = {"buy": ("BUY", "HOLD", "SELL"), "rotation": ("RANKED",), "cascade": ("RANKED",), "like": ("RANKED",)}
+
+
+@dataclass(frozen=True)
+class InsightJudgement:
+    """The analyst's answer to a user's question: a label, a confidence, a ranking and the reasons."""
+
+    label: str
+    confidence: float
+    ranking: list[dict]  # {"name", "score", "reason"}, best first
+    reasons: list[str]
+
+
 class Analyst(Protocol):
     name: str
     model: str
@@ -42,6 +55,8 @@ class Analyst(Protocol):
     def classify_event(self, event: EventInput) -> Classification: ...
 
     def explain_correlation(self, a: Company, b: Company, coefficient: float, context: dict) -> str: ...
+
+    def answer(self, question: str, facts: dict) -> InsightJudgement: ...
 
 
 def _number(value, name: str, low: float, high: float) -> float:
@@ -101,3 +116,38 @@ def check_explanation(answer) -> str:
     if not isinstance(answer, dict):
         raise AnalystError("explanation is not an object")
     return _text(answer.get("explanation"), "explanation", 1000)
+
+
+def check_insight(answer, question: str, candidates: list[str]) -> InsightJudgement:
+    """The label must fit the question, every ranked name must be a candidate (each once), scores finite,
+    confidence in [0, 1], and one to eight reasons in plain text."""
+    if not isinstance(answer, dict):
+        raise AnalystError("answer is not an object")
+    label = answer.get("label")
+    if label not in INSIGHT_LABELS[question]:
+        raise AnalystError(f"label {label!r} is not one of {', '.join(INSIGHT_LABELS[question])}")
+    ranking = answer.get("ranking") or []
+    if not isinstance(ranking, list):
+        raise AnalystError("ranking is not a list")
+    seen: set[str] = set()
+    checked = []
+    for item in ranking:
+        if not isinstance(item, dict) or item.get("name") not in candidates or item["name"] in seen:
+            raise AnalystError(f"ranked entry {str(item)[:80]!r} is not a distinct candidate")
+        seen.add(item["name"])
+        checked.append(
+            {
+                "name": item["name"],
+                "score": _number(item.get("score"), "score", -1e6, 1e6),
+                "reason": _text(item.get("reason"), "reason", 500),
+            }
+        )
+    reasons = answer.get("reasons")
+    if not isinstance(reasons, list) or not 1 <= len(reasons) <= 8:
+        raise AnalystError("reasons must be a list of one to eight sentences")
+    return InsightJudgement(
+        label=label,
+        confidence=_number(answer.get("confidence"), "confidence", 0.0, 1.0),
+        ranking=checked,
+        reasons=[_text(r, "reason", 500) for r in reasons],
+    )

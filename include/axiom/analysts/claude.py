@@ -16,12 +16,15 @@ import os
 import time
 
 from axiom.analysts.base import (
+    INSIGHT_LABELS,
     AnalystError,
     Classification,
     Competitor,
+    InsightJudgement,
     check_classification,
     check_competitors,
     check_explanation,
+    check_insight,
 )
 from axiom.models import EVENT_TYPES, Company, EventInput
 
@@ -78,6 +81,43 @@ EXPLAIN_TOOL = {
         "required": ["explanation"],
     },
 }
+
+QUESTIONS = {
+    "buy": "Is this stock a buy as of the date, from its trend, competitive position, recent events, correlated "
+    "peers and similar past scenarios? label BUY, HOLD or SELL; rank nothing.",
+    "rotation": "Which sectors are rotating into strength as of the date? Rank every sector, strongest first.",
+    "cascade": "How exposed is each company to this Federal Reserve decision? Rank the companies, most exposed first.",
+    "like": "Which candidates are most like the stock? Rank the candidates, most alike first, one reason each.",
+}
+
+
+def answer_tool(question: str) -> dict:
+    """The tool whose input is the answer to ``question``."""
+    return {
+        "name": "answer_question",
+        "description": "Answer the user's question from the facts given, and only from them.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "label": {"type": "string", "enum": list(INSIGHT_LABELS[question])},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                "ranking": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string"},
+                            "score": {"type": "number"},
+                            "reason": {"type": "string", "maxLength": 500},
+                        },
+                        "required": ["name", "score", "reason"],
+                    },
+                },
+                "reasons": {"type": "array", "items": {"type": "string", "maxLength": 500}, "maxItems": 8},
+            },
+            "required": ["label", "confidence", "ranking", "reasons"],
+        },
+    }
 
 
 class ClaudeAnalyst:
@@ -178,6 +218,10 @@ class ClaudeAnalyst:
             "context": context,
         }
         return check_explanation(self._call(EXPLAIN_TOOL, payload))
+
+    def answer(self, question: str, facts: dict) -> InsightJudgement:
+        payload = {"task": QUESTIONS[question], "facts": facts}
+        return check_insight(self._call(answer_tool(question), payload), question, facts.get("candidates", []))
 
 
 def _company(c: Company) -> dict:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
-from axiom.analysts.base import Analyst, AnalystError, Classification, Competitor
+from axiom.analysts.base import Analyst, AnalystError, Classification, Competitor, InsightJudgement
 from axiom.analysts.rules import RuleBasedAnalyst
 from axiom.models import Company, EventInput
 from axiom.stores import ledger
@@ -146,6 +146,18 @@ class Judge:
             encode=lambda text: {"explanation": text},
             decode=lambda out: out["explanation"],
         )
+
+    def answer(self, question: str, facts: dict) -> Judgement[InsightJudgement]:
+        """The analyst's answer to a user's question from the facts gathered (cached like every answer)."""
+        [judgement] = self.ask_many(
+            f"answer_{question}",
+            [facts],
+            payload=lambda f: f,
+            call=lambda analyst, f: analyst.answer(question, f),
+            encode=asdict,
+            decode=lambda out: InsightJudgement(**out),
+        )
+        return judgement
 
 
 def judge_from_env(conn) -> Judge:

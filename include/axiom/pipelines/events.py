@@ -222,7 +222,8 @@ def cache_recent(conn, run_id: int, *, redis_client) -> int:
 
 
 def announce(conn, run_id: int, *, redis_client) -> int:
-    """Last: one ``market_events`` JSON message per event of the run, then the run is marked succeeded."""
+    """Last: one ``market_events`` JSON message per event of the run (Fed decisions also on ``fed_events``,
+    so every pipeline can react to a rate decision at once), then the run is marked succeeded."""
     messages = [
         {
             "event_id": e["event_id"],
@@ -236,5 +237,6 @@ def announce(conn, run_id: int, *, redis_client) -> int:
         for e in _run_events(conn, run_id)
     ]
     sent = cache.publish(redis_client, cache.MARKET_EVENTS, messages)
-    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent})
+    fed = cache.publish(redis_client, cache.FED_EVENTS, [m for m in messages if m["event_type"] == "fed_decision"])
+    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "fed_announced": fed})
     return sent

@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from axiom import index
+from axiom.analytics.sectors import HORIZONS, sector_table
+from axiom.calendar import history_start
 from axiom.sources.prices import PriceProvider, get_provider
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import parse_dates, parse_symbols, validate_bars
@@ -156,6 +158,31 @@ def vectorise_patterns(conn, run_id: int, *, chroma_client, window: int) -> int:
     written = records.upsert(vectors.price_patterns(chroma_client))
     ledger.runs.add_stats(conn, run_id, {"vectorised": written})
     log.info("run %d: %d price-pattern vectors, %d written", run_id, len(records), written)
+    return written
+
+
+def cache_sector_momentum(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
+    """Redis ``sector:momentum:latest``: every sector's returns, relative strength and rotation score at the
+    ledger's newest session (the cached scores the rotation question reads), refreshed whenever prices load."""
+    sectors = {c.symbol: c.sector for c in ledger.companies.latest_companies(conn)}
+    span = ledger.prices.session_span(conn)
+    if not sectors or span is None:
+        log.info("run %d: no companies or prices yet, no sector momentum", run_id)
+        return 0
+    closes = ledger.prices.closes(conn, sorted(sectors), since=history_start(span[1], max(HORIZONS)), until=span[1])
+    table = sector_table(closes.pivot(index="ts", columns="symbol", values="close").sort_index(), sectors)
+    value = {"as_of": span[1].isoformat(), "sectors": table.reset_index().to_dict(orient="records")}
+    cache.cache_json(redis_client, {cache.SECTOR_MOMENTUM: value}, ttl_seconds=ttl_seconds)
+    log.info("run %d: sector momentum of %d sectors at %s", run_id, len(table), span[1])
+    return len(table)
+
+
+def vectorise_sector_profiles(conn, run_id: int, *, chroma_client) -> int:
+    """Chroma sector-rotation profiles for the month-ends the run covered."""
+    scope = ledger.runs.scope(conn, run_id)
+    records = index.sector_profile_records(conn, start=scope.start, end=scope.end)
+    written = records.upsert(vectors.sector_profiles(chroma_client)) if len(records) else 0
+    log.info("run %d: %d sector profiles, %d written", run_id, len(records), written)
     return written
 
 

@@ -8,7 +8,10 @@ Every key family and channel is named here once, singular ``{family}:{SYMBOL}:{w
   (FOMC decisions) go under ``event:macro:recent`` (lower case, so no ticker can collide);
 * ``correlation:matrix:latest`` and ``correlation:{SYMBOL}:top``: the latest matrix and each
   symbol's strongest pairs (TTL);
-* channels ``price_updates``, ``graph_updates``, ``market_events``, ``correlation_updates``.
+* ``sector:momentum:latest``: each sector's returns and momentum score at the newest session (TTL);
+* ``insight:{hash}``: an answer to a user's question (TTL);
+* channels ``price_updates``, ``graph_updates``, ``market_events`` (and ``fed_events`` for Federal
+  Reserve decisions), ``correlation_updates``.
 
 Writes go through one pipeline round trip per batch.
 """
@@ -39,6 +42,12 @@ def cache_latest_prices(client, bars: Iterable[dict], *, ttl_seconds: int) -> in
     return cache_json(client, items, ttl_seconds=ttl_seconds)
 
 
+def read_json(client, key: str) -> dict | None:
+    """The JSON value of ``key`` (None when it is missing or expired)."""
+    raw = client.get(key)
+    return None if raw is None else json.loads(raw)
+
+
 def publish(client, channel: str, messages: Iterable[dict]) -> int:
     """Publish JSON messages on ``channel`` in one pipeline; return how many were sent."""
     pipe = client.pipeline(transaction=False)
@@ -52,6 +61,7 @@ def publish(client, channel: str, messages: Iterable[dict]) -> int:
 
 GRAPH_UPDATES = "graph_updates"
 MARKET_EVENTS = "market_events"
+FED_EVENTS = "fed_events"
 MACRO = "macro"
 
 
@@ -105,11 +115,21 @@ def top_correlations_key(symbol: str) -> str:
     return f"correlation:{symbol}:top"
 
 
+def insight_key(cache_key: str) -> str:
+    """An answer to a user's question, under the hash of the question (see ``axiom.insights``)."""
+    return f"insight:{cache_key}"
+
+
+SECTOR_MOMENTUM = "sector:momentum:latest"
+
+
 KEY_FAMILIES = {
     "price_latest_keys": "price:*:latest",
     "company_metadata_keys": "company:*:metadata",
     "recent_event_keys": "event:*:recent",
     "correlation_keys": "correlation:*",
+    "insight_keys": "insight:*",
+    "sector_keys": "sector:*",
 }
 
 

@@ -140,3 +140,69 @@ def counts(driver) -> dict:
             " CALL (type) { MATCH ()-[r]->() WHERE type(r) = type RETURN count(r) AS n } RETURN type, n ORDER BY type"
         ).data()
     return {"nodes": {r["label"]: r["n"] for r in labels}, "relationships": {r["type"]: r["n"] for r in rels}}
+
+
+# --- reads for the insights: each takes the as-of date where the graph holds dated facts
+
+COMPETITORS = """
+MATCH (c:Company {symbol: $symbol})-[r:COMPETES_WITH]-(p:Company)
+RETURN p.symbol AS symbol, p.name AS name, r.intensity AS intensity, p.market_cap_usd AS market_cap_usd,
+       toString(p.as_of) AS snapshot
+ORDER BY r.intensity DESC, symbol
+"""
+
+SECTOR_OF = """
+MATCH (c:Company {symbol: $symbol})-[:BELONGS_TO]->(s:Sector)
+OPTIONAL MATCH (s)<-[:BELONGS_TO]-(p:Company) WHERE p <> c
+RETURN s.name AS sector, collect(p.symbol) AS peers
+"""
+
+EVENTS_BETWEEN = """
+MATCH (c:Stock {symbol: $symbol})-[r:AFFECTED_BY]->(e:MarketEvent)
+WHERE e.date > date($since) AND e.date <= date($until)
+RETURN e.event_id AS event_id, e.event_type AS event_type, toString(e.date) AS date, e.title AS title,
+       e.impact AS impact, e.sentiment AS sentiment, 'company' AS via
+UNION ALL
+MATCH (c:Stock {symbol: $symbol})-[:BELONGS_TO]->(s:Sector)<-[a:AFFECTS]-(e:MarketEvent)
+WHERE e.date > date($since) AND e.date <= date($until)
+RETURN e.event_id AS event_id, e.event_type AS event_type, toString(e.date) AS date, e.title AS title,
+       e.impact * a.sensitivity AS impact, e.sentiment AS sentiment, 'sector ' + s.name AS via
+"""
+
+CASCADE = """
+MATCH path = (e:MarketEvent {event_id: $event_id})-[:AFFECTS|BELONGS_TO*1..3]-(c:Company)
+WITH c, min(length(path)) AS hops
+OPTIONAL MATCH (c)-[:BELONGS_TO]->(s:Sector)<-[a:AFFECTS]-(:MarketEvent {event_id: $event_id})
+RETURN c.symbol AS symbol, s.name AS sector, a.sensitivity AS sensitivity, hops,
+       c.debt_to_equity AS debt_to_equity, toString(c.as_of) AS snapshot
+ORDER BY symbol
+"""
+
+SECTOR_EXPOSURE_BEFORE = """
+MATCH (c:Company)-[:BELONGS_TO]->(s:Sector)
+OPTIONAL MATCH (s)<-[a:AFFECTS]-(e:MarketEvent {event_type: 'fed_decision'}) WHERE e.date < date($until)
+RETURN c.symbol AS symbol, s.name AS sector, avg(a.sensitivity) AS sensitivity, 2 AS hops,
+       c.debt_to_equity AS debt_to_equity, toString(c.as_of) AS snapshot
+ORDER BY symbol
+"""
+
+MERGE_ROTATION = """
+UNWIND $rows AS row
+MERGE (a:Sector {name: row.source})
+MERGE (b:Sector {name: row.target})
+MERGE (a)-[r:ROTATES_TO {as_of: date(row.as_of)}]->(b)
+SET r.strength = row.strength
+"""
+
+
+def read(driver, query: str, **params) -> list[dict]:
+    """Rows of one read query (one of this module's constants)."""
+    with driver.session() as session:
+        return session.execute_read(lambda tx: tx.run(query, **params).data())
+
+
+def merge_rotation(driver, rows: list[dict]) -> int:
+    """``(:Sector)-[:ROTATES_TO {as_of, strength}]->(:Sector)``: relative strength leaving one sector for another."""
+    with driver.session() as session:
+        session.execute_write(lambda tx: tx.run(MERGE_ROTATION, rows=rows).consume())
+    return len(rows)

@@ -22,6 +22,7 @@ PRICE_PATTERNS = "price_patterns"
 COMPANIES = "companies"
 MARKET_EVENTS = "market_events"
 CORRELATIONS = "correlations"
+SECTOR_PROFILES = "sector_profiles"
 
 
 @functools.cache
@@ -81,6 +82,16 @@ def price_patterns(client):
         embedding_function=None,
         configuration={"hnsw": {"space": "cosine"}},
         metadata={"description": "z-scored daily simple-return windows, one per symbol and ISO week"},
+    )
+
+
+def sector_profiles(client):
+    """Month-end sector-rotation profiles (Euclidean space: a profile's size is the size of the rotation)."""
+    return client.get_or_create_collection(
+        SECTOR_PROFILES,
+        embedding_function=None,
+        configuration={"hnsw": {"space": "l2"}},
+        metadata={"description": "relative strength of every GICS sector over 1/5/20/60 sessions, one per month-end"},
     )
 
 

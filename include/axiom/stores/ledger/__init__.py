@@ -10,7 +10,8 @@ One module per table family owns that family's SQL; nothing outside this package
 * ``events``: ``market_event`` and ``event_sector_sensitivity``;
 * ``correlations``: ``correlation``;
 * ``judgements``: ``analyst_judgement``;
-* ``index_state``: what the semantic index last verified.
+* ``index_state``: what the semantic index last verified;
+* ``insights``: the answers to users' questions.
 
 Every write is one transaction per batch; every statement is parameterised (identifiers that
 are spliced in are module constants, never input).
@@ -22,9 +23,10 @@ from axiom.stores.ledger import (
     db,
     events,
     index_state,
+    insights,
     judgements,
     prices,
     runs,
 )
 
-__all__ = ["companies", "correlations", "db", "events", "index_state", "judgements", "prices", "runs"]
+__all__ = ["companies", "correlations", "db", "events", "index_state", "insights", "judgements", "prices", "runs"]

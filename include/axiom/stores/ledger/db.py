@@ -18,6 +18,7 @@ TABLES = (
     "correlation",
     "analyst_judgement",
     "index_state",
+    "insight",
     "rejected_row",
 )
 

@@ -109,3 +109,15 @@ def sensitivities(conn, event_ids: list[int]) -> list[dict]:
 
 def event_count(conn) -> int:
     return conn.execute("SELECT count(*) FROM market_event").fetchone()[0]
+
+
+FED_DECISIONS_SQL = (
+    "SELECT event_id, occurred_at, title, facts FROM market_event WHERE event_type = 'fed_decision'"
+    " AND occurred_at < %s ORDER BY occurred_at"
+)
+
+
+def fed_decisions(conn, before) -> list[dict]:
+    """Every classified Federal Reserve decision strictly before the instant ``before``, oldest first."""
+    rows = conn.execute(FED_DECISIONS_SQL, (before,)).fetchall()
+    return [dict(zip(("event_id", "occurred_at", "title", "facts"), r, strict=True)) for r in rows]

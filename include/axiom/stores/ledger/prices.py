@@ -115,24 +115,46 @@ def latest_bars(conn, symbols: list[str], interval: str = "1d") -> list[dict]:
     return [dict(zip(("symbol", "ts", "close", "source"), r, strict=True)) for r in rows]
 
 
+CLOSES_SQL = (
+    "SELECT symbol, ts, close FROM price_bar WHERE symbol = ANY(%s) AND interval = %s"
+    " AND (%s::timestamptz IS NULL OR ts >= %s) AND (%s::timestamptz IS NULL OR ts < %s) ORDER BY symbol, ts"
+)
+
+
 def closes(
     conn, symbols: list[str], *, interval: str = "1d", since: date | None = None, until: date | None = None
 ) -> pd.DataFrame:
     """Close prices as a long frame (symbol, ts, close) of the bars dated ``since`` to ``until`` inclusive."""
-    rows = conn.execute(
-        "SELECT symbol, ts, close FROM price_bar WHERE symbol = ANY(%s) AND interval = %s"
-        " AND (%s::timestamptz IS NULL OR ts >= %s) AND (%s::timestamptz IS NULL OR ts < %s)"
-        " ORDER BY symbol, ts",
-        (list(symbols), interval, *_bound(since, 0), *_bound(until, 1)),
-    ).fetchall()
+    rows = conn.execute(CLOSES_SQL, (list(symbols), interval, *_bound(since, 0), *_bound(until, 1))).fetchall()
     frame = pd.DataFrame(rows, columns=["symbol", "ts", "close"])
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     return frame
 
 
+SESSION_SPAN_SQL = "SELECT min(ts), max(ts) FROM price_bar WHERE interval = '1d' AND (%s::text IS NULL OR symbol = %s)"
+
+
+def session_span(conn, symbol: str | None = None) -> tuple[date, date] | None:
+    """The first and last session with a daily bar (of ``symbol``, or of any symbol); None when there is none."""
+    first, last = conn.execute(SESSION_SPAN_SQL, (symbol, symbol)).fetchone()
+    return None if first is None else (first.astimezone(UTC).date(), last.astimezone(UTC).date())
+
+
 def _bound(day: date | None, days_after: int) -> tuple:
     instant = None if day is None else utc_midnight(day + timedelta(days=days_after))
     return instant, instant
+
+
+LAST_SESSIONS_SQL = (
+    "SELECT DISTINCT ts FROM price_bar WHERE interval = '1d' AND ts < %s AND (%s::text IS NULL OR symbol = %s)"
+    " ORDER BY ts DESC LIMIT %s"
+)
+
+
+def last_sessions(conn, until: date, count: int, symbol: str | None = None) -> list[date]:
+    """The last ``count`` sessions on or before ``until`` (of ``symbol``, or of any symbol), oldest first."""
+    rows = conn.execute(LAST_SESSIONS_SQL, (utc_midnight(until + timedelta(days=1)), symbol, symbol, count))
+    return [r[0].astimezone(UTC).date() for r in rows.fetchall()][::-1]
 
 
 def symbols(conn, interval: str = "1d") -> list[str]:

@@ -1,0 +1,128 @@
+"""The one shape of every answer: the CLI prints it, the ``ask`` DAG logs it, the API returns it,
+the page draws it, the ledger and Redis keep it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+STORES = ("redis", "postgres", "neo4j", "chroma")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one store said: the facts, the query that gave them (with its parameters), and how long it took."""
+
+    store: str
+    what: str
+    query: str
+    params: dict
+    facts: Any
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One entry of a ranked verdict, with its reason in plain words."""
+
+    name: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """BUY / HOLD / SELL (or RANKED for list answers), with a confidence in [0, 1] and any ranking."""
+
+    label: str
+    confidence: float
+    ranking: tuple[Ranked, ...] = ()
+
+
+@dataclass(frozen=True)
+class Insight:
+    question: str
+    subject: str
+    as_of: date
+    params: dict
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    analyst: str
+    model: str
+    prompt_version: str
+    total_ms: float
+    cached: str | None = None  # "redis" or "ledger" when this answer was read back, not computed
+    notes: tuple[str, ...] = field(default=())
+
+    def latency_by_store(self) -> dict[str, float]:
+        """Milliseconds spent in each store, in store order."""
+        out = {s: 0.0 for s in STORES}
+        for e in self.evidence:
+            out[e.store] = out.get(e.store, 0.0) + e.latency_ms
+        return {s: round(ms, 2) for s, ms in out.items()}
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["as_of"] = self.as_of.isoformat()
+        out["latency_by_store"] = self.latency_by_store()
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict, *, cached: str | None = None) -> Insight:
+        verdict = data["verdict"]
+        return cls(
+            question=data["question"],
+            subject=data["subject"],
+            as_of=date.fromisoformat(data["as_of"]),
+            params=data["params"],
+            verdict=Verdict(verdict["label"], verdict["confidence"], tuple(Ranked(**r) for r in verdict["ranking"])),
+            reasons=tuple(data["reasons"]),
+            evidence=tuple(Evidence(**e) for e in data["evidence"]),
+            analyst=data["analyst"],
+            model=data["model"],
+            prompt_version=data["prompt_version"],
+            total_ms=data["total_ms"],
+            cached=cached,
+            notes=tuple(data.get("notes", ())),
+        )
+
+
+class Recorder:
+    """Times each store read and keeps it as evidence."""
+
+    def __init__(self) -> None:
+        self.evidence: list[Evidence] = []
+        self.notes: list[str] = []
+
+    def read(self, store: str, what: str, query: str, params: dict, fn: Callable[[], Any], summary=None) -> Any:
+        """Run ``fn`` (one read of ``store``), record its facts (``summary(result)`` or the result) and latency."""
+        started = time.perf_counter()
+        result = fn()
+        ms = (time.perf_counter() - started) * 1000
+        facts = summary(result) if summary else result
+        self.evidence.append(
+            Evidence(store, what, " ".join(query.split()), _jsonable(params), _jsonable(facts), round(ms, 3))
+        )
+        return result
+
+    def note(self, text: str) -> None:
+        """Something the reader must know about the answer (a fallback, a reference fact, staleness)."""
+        self.notes.append(text)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 6)
+    if hasattr(value, "item"):  # numpy scalars
+        return _jsonable(value.item())
+    return value

@@ -1,0 +1,158 @@
+"""Workflow 3, risk cascade after a Fed decision: which companies the decision reaches through the graph,
+how each behaved on and after every earlier rate hike, similar past decisions, and the analyst's ranked
+exposure list.
+
+The subject is a decision date (the FOMC decision of that day in the ledger), nothing (the latest
+decision on or before the as-of), or a hypothetical ``hike 50bp`` / ``cut 25bp`` on the as-of date.
+
+* Neo4j: companies reached from the decision by ``AFFECTS|BELONGS_TO`` paths of 1 to 3 hops, with the
+  decision's measured sector sensitivity; a hypothetical decision reaches every company through its
+  sector, with the sector's mean sensitivity to earlier decisions. Debt-to-equity comes from the
+  company snapshot and is shown as reference only (it is dated after most decisions).
+* PostgreSQL: every rate hike before the as-of (the FOMC fixture covers every change of the federal
+  funds target since 1990) and each company's return on the decision day and over the next 5
+  sessions, counted only when those 5 sessions had ended by the as-of.
+* Chroma: the most similar earlier decisions by meaning (only events dated before the as-of).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+
+from axiom import search
+from axiom.insights.answer import Recorder
+from axiom.insights.common import Request, Stores, session_on_or_before, wide
+from axiom.stores import graph, ledger, vectors
+from axiom.validation import parse_date
+
+QUESTION = "cascade"
+AFTER = 5
+HYPOTHETICAL = re.compile(r"^(hike|cut)\s+(\d{1,4})\s*bp$", re.IGNORECASE)
+
+
+def resolve(conn, subject, as_of, params: dict) -> Request:
+    text = (subject or "").strip()
+    match = HYPOTHETICAL.fullmatch(text)
+    if match:
+        bp = int(match.group(2)) * (1 if match.group(1).lower() == "hike" else -1)
+        day = session_on_or_before(conn, as_of)
+        return Request(f"hypothetical {match.group(1).lower()} {abs(bp)}bp", day, {"change_bp": bp, "event_id": None})
+    decided = parse_date(text, "event") if text else None
+    until = decided or parse_date(as_of, "as_of") or ledger.prices.session_span(conn)[1]
+    decisions = ledger.events.fed_decisions(conn, datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC))
+    if decided:
+        decisions = [d for d in decisions if d["occurred_at"].astimezone(UTC).date() == decided]
+    if not decisions:
+        where = f"on {decided}" if decided else f"on or before {until}"
+        raise LookupError(f"no Fed decision in the ledger {where}: run the market_events pipeline, or ask 'hike 50bp'")
+    event = decisions[-1]
+    day = event["occurred_at"].astimezone(UTC).date()
+    return Request(
+        event["title"],
+        session_on_or_before(conn, day),
+        {"change_bp": event["facts"].get("change_bp"), "event_id": event["event_id"]},
+    )
+
+
+def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
+    conn, as_of = stores.conn, request.as_of
+    event_id = request.params["event_id"]
+    if event_id is None:
+        reached = rec.read(
+            "neo4j", "companies through their sectors (hypothetical decision)", graph.SECTOR_EXPOSURE_BEFORE,
+            {"until": as_of}, lambda: graph.read(stores.driver, graph.SECTOR_EXPOSURE_BEFORE, until=as_of.isoformat()),
+        )  # fmt: skip
+    else:
+        reached = rec.read(
+            "neo4j", "companies the decision reaches (1-3 hops)", graph.CASCADE, {"event_id": event_id},
+            lambda: graph.read(stores.driver, graph.CASCADE, event_id=event_id),
+        )  # fmt: skip
+    if not reached:
+        raise LookupError("the graph reaches no company from this decision: run the company_graph pipeline")
+    before = datetime.combine(as_of, time(), tzinfo=UTC)
+    hikes = rec.read(
+        "postgres",
+        "earlier rate hikes",
+        ledger.events.FED_DECISIONS_SQL,
+        {"before": as_of},
+        lambda: [d for d in ledger.events.fed_decisions(conn, before) if (d["facts"].get("change_bp") or 0) > 0],
+        lambda ds: {"hikes": len(ds), "first": ds[0]["occurred_at"].date() if ds else None},
+    )
+    symbols = sorted({r["symbol"] for r in reached})
+    since = (hikes[0]["occurred_at"].date() - timedelta(days=10)) if hikes else as_of
+    closes = rec.read(
+        "postgres",
+        "reached companies' closes around every hike",
+        ledger.prices.CLOSES_SQL,
+        {"symbols": symbols, "since": since, "until": as_of},
+        lambda: wide(ledger.prices.closes(conn, symbols, since=since, until=as_of)),
+        lambda w: {"sessions": len(w), "symbols": w.shape[1]},
+    )
+    reactions = _reactions(closes, [d["occurred_at"].astimezone(UTC).date() for d in hikes])
+    similar = rec.read(
+        "chroma",
+        "similar earlier decisions",
+        f"{vectors.MARKET_EVENTS}.query(text, where event_type = fed_decision and epoch_day < as_of)",
+        {"text": request.subject, "until": as_of - timedelta(days=1)},
+        lambda: search.search(
+            stores.chroma_client,
+            request.subject,
+            kinds=[vectors.MARKET_EVENTS],
+            where=search.where_clause(event_type="fed_decision", until=as_of - timedelta(days=1)),
+            k=5,
+        ),
+        lambda hits: [{"date": h.metadata.get("date"), "title": h.document, "distance": h.distance} for h in hits],
+    )
+    companies = []
+    for r in reached:
+        stats = reactions.get(r["symbol"], {})
+        companies.append(
+            {
+                "symbol": r["symbol"],
+                "sector": r["sector"],
+                "hops": r["hops"],
+                "sensitivity": r["sensitivity"],
+                "debt_to_equity": r["debt_to_equity"],
+                **stats,
+            }
+        )
+    rec.note("debt-to-equity is from each company's latest snapshot: shown as reference, not scored")
+    return {
+        "decision": request.subject,
+        "as_of": as_of.isoformat(),
+        "change_bp": request.params["change_bp"],
+        "hikes": len(hikes),
+        "companies": companies,
+        "similar": [h.metadata.get("date") for h in similar],
+        "candidates": symbols,
+    }
+
+
+def _reactions(closes: pd.DataFrame, days: list) -> dict[str, dict]:
+    """Per symbol: mean return on the decision day and over the next ``AFTER`` sessions, across ``days``."""
+    on_day: dict[str, list[float]] = {s: [] for s in closes.columns}
+    after: dict[str, list[float]] = {s: [] for s in closes.columns}
+    index = closes.index
+    for day in days:
+        i = index.searchsorted(pd.Timestamp(day, tz="UTC"))
+        if i == 0 or i + AFTER >= len(index) or index[i].date() != day:
+            continue  # no session that day, or its 5 sessions had not ended by the as-of
+        prev, today, later = closes.iloc[i - 1], closes.iloc[i], closes.iloc[i + AFTER]
+        for s in closes.columns:
+            if np.isfinite([prev[s], today[s], later[s]]).all():
+                on_day[s].append(today[s] / prev[s] - 1)
+                after[s].append(later[s] / today[s] - 1)
+    out = {}
+    for s in closes.columns:
+        if after[s]:
+            out[s] = {
+                "hikes": len(after[s]),
+                "hike_day_mean": float(np.mean(on_day[s])),
+                "next5_mean": float(np.mean(after[s])),
+                "down_share": float(np.mean(np.array(after[s]) < 0)),
+            }
+    return out

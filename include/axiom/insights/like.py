@@ -1,0 +1,90 @@
+"""Use Case 1, "find stocks like X": description similarity (Chroma), competitors and sector (Neo4j),
+return correlation up to the as-of session (PostgreSQL) and each candidate's price (Redis, else the
+ledger), ranked by the analyst with one reason per candidate. Descriptions and classifications are
+reference data (one snapshot per company); prices and correlations are point in time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from axiom import quotes, search
+from axiom.analytics.trend import return_correlation
+from axiom.insights.answer import Recorder
+from axiom.insights.common import Request, Stores, session_on_or_before, symbol_of, wide
+from axiom.stores import cache, graph, ledger, vectors
+
+QUESTION = "like"
+NEIGHBOURS = 8
+CORRELATION_SESSIONS = 60
+
+
+def resolve(conn, subject, as_of, params: dict) -> Request:
+    symbol = symbol_of(subject)
+    return Request(symbol, session_on_or_before(conn, as_of, symbol))
+
+
+def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
+    symbol, as_of = request.subject, request.as_of
+    described = rec.read(
+        "chroma",
+        "nearest business descriptions",
+        f"{vectors.COMPANIES}.query(embedding of company:{symbol}, where symbol != {symbol})",
+        {"symbol": symbol, "k": NEIGHBOURS},
+        lambda: search.similar_companies(stores.chroma_client, symbol, NEIGHBOURS),
+        lambda hits: [{"symbol": h.metadata["symbol"], "distance": h.distance} for h in hits],
+    )
+    competitors = rec.read(
+        "neo4j", "competitors", graph.COMPETITORS, {"symbol": symbol},
+        lambda: graph.read(stores.driver, graph.COMPETITORS, symbol=symbol),
+    )  # fmt: skip
+    sector = rec.read(
+        "neo4j", "sector and its companies", graph.SECTOR_OF, {"symbol": symbol},
+        lambda: graph.read(stores.driver, graph.SECTOR_OF, symbol=symbol),
+    )  # fmt: skip
+    same_sector = set(sector[0]["peers"]) if sector else set()
+    distance = {h.metadata["symbol"]: h.distance for h in described}
+    competition = {c["symbol"]: c["intensity"] for c in competitors}
+    candidates = sorted(set(distance) | set(competition) | same_sector)
+
+    since = as_of - timedelta(days=2 * CORRELATION_SESSIONS + 30)
+    closes = rec.read(
+        "postgres",
+        f"closes for {CORRELATION_SESSIONS}-session correlations",
+        ledger.prices.CLOSES_SQL,
+        {"symbols": [symbol, *candidates], "since": since, "until": as_of},
+        lambda: wide(ledger.prices.closes(stores.conn, [symbol, *candidates], since=since, until=as_of)),
+        lambda w: {"sessions": len(w), "symbols": w.shape[1]},
+    )
+    own = closes[symbol].to_numpy(dtype=float)
+    prices = rec.read(
+        "redis",
+        "candidates' prices",
+        f"GET {cache.latest_price_key('{SYMBOL}')} per candidate (else the ledger's close on the as-of)",
+        {"symbols": candidates, "as_of": as_of},
+        lambda: {c: _quote(stores, c, as_of) for c in candidates},
+        lambda q: {c: None if v is None else {"close": v.close, "source": v.source} for c, v in q.items()},
+    )
+    facts = []
+    for c in candidates:
+        corr = return_correlation(own, closes[c].to_numpy(dtype=float), CORRELATION_SESSIONS) if c in closes else None
+        facts.append(
+            {
+                "symbol": c,
+                "description_distance": round(distance.get(c, 1.0), 4),
+                "competition": competition.get(c, 0.0),
+                "same_sector": c in same_sector,
+                "correlation": None if corr is None else round(corr, 4),
+                "price": None if prices[c] is None else prices[c].close,
+            }
+        )
+    if set(candidates) - set(distance):
+        rec.note("candidates outside the nearest descriptions are scored with description distance 1.0")
+    return {"symbol": symbol, "as_of": as_of.isoformat(), "candidates": candidates, "candidates_facts": facts}
+
+
+def _quote(stores: Stores, symbol: str, as_of) -> quotes.Quote | None:
+    try:
+        return quotes.latest_price(stores.conn, stores.redis_client, symbol, as_of=as_of)
+    except LookupError:
+        return None  # a company without prices on or before the as-of

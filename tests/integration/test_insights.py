@@ -1,0 +1,166 @@
+"""The four questions answered from the real stores, point in time.
+
+The stores are filled by the real DAGs up to 2021-06-30; answers as of earlier dates are taken,
+then the DAGs load the rest of the history (later bars, events and correlations) and every answer
+is asked again: it must be identical, because nothing dated after its as-of date may be read.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from axiom.analysts.judge import judge_from_env
+from axiom.insights.ask import ask
+from axiom.insights.common import Stores
+
+FIRST = {"symbols": [], "start": "2018-01-01", "end": "2021-06-30", "provider": "offline"}
+LATER = {"symbols": [], "start": "2021-07-01", "end": "2022-12-31", "provider": "offline"}
+EVENTS_FIRST = {"symbols": [], "start": "2018-03-01", "end": "2021-06-30", "k": 5.0, "window": 60}
+EVENTS_LATER = {"symbols": [], "start": "2021-07-01", "end": "2022-12-31", "k": 5.0, "window": 60}
+QUESTIONS = [
+    ("buy", "AAPL", "2020-03-23"),
+    ("buy", "XOM", "2021-06-15"),
+    ("buy", "JPM", "2019-08-30"),
+    ("buy", "KO", "2020-11-09"),
+    ("like", "AAPL", "2021-05-28"),
+    ("like", "CVX", "2020-06-30"),
+    ("rotation", None, "2020-04-30"),
+    ("rotation", None, "2021-06-15"),
+    ("cascade", "hike 50bp", "2021-06-15"),
+]
+
+
+def comparable(insight) -> dict:
+    """Everything an answer says except how long it took."""
+    body = insight.to_json()
+    for key in ("total_ms", "latency_by_store", "cached"):
+        body.pop(key)
+    for e in body["evidence"]:
+        e.pop("latency_ms")
+    return body
+
+
+@pytest.fixture(scope="module")
+def stores(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
+    from tests.conftest import wipe
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AXIOM_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))
+        wipe(pg, redis_client, neo4j_driver, chroma_client)
+        for dag_id, conf in (
+            ("company_graph", {"provider": "offline"}),
+            ("price_ingestion", FIRST),
+            ("market_events", EVENTS_FIRST),
+        ):
+            assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
+        yield Stores(pg, redis_client, neo4j_driver, chroma_client)
+
+
+def answer(stores, question, subject, as_of, **kw):
+    return ask(stores, question, judge=judge_from_env(stores.conn), subject=subject, as_of=as_of, **kw)
+
+
+def test_answers_are_point_in_time(stores, dagbag):
+    before = {q: comparable(answer(stores, *q, use_cache=False)) for q in QUESTIONS}
+    for dag_id, conf in (
+        ("price_ingestion", LATER),
+        ("market_events", EVENTS_LATER),
+        (
+            "correlations",
+            {"window": 30, "threshold": 0.7, "backfill_start": "2019-01-01", "backfill_end": "2022-12-31"},
+        ),
+    ):
+        assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
+    for q in QUESTIONS:
+        after = comparable(answer(stores, *q, use_cache=False))
+        for was, now in zip(before[q].pop("evidence"), after.pop("evidence"), strict=True):
+            assert now == was, q
+        assert after == before[q], q
+
+
+def test_is_a_buy_shows_evidence_of_all_four_stores_with_latencies(stores):
+    insight = answer(stores, "buy", "AAPL", "2020-03-23", use_cache=False)
+    assert insight.as_of == date(2020, 3, 23) and insight.verdict.label in ("BUY", "HOLD", "SELL")
+    assert {e.store for e in insight.evidence} == {"redis", "postgres", "neo4j", "chroma"}
+    assert all(e.latency_ms > 0 and e.query for e in insight.evidence)
+    by_store = insight.latency_by_store()
+    assert insight.total_ms >= sum(by_store.values()) > 0
+    trend = next(e for e in insight.evidence if e.what == "closes up to the as-of session").facts["trend"]
+    assert trend["close"] == pytest.approx(
+        stores.conn.execute(
+            "SELECT close FROM price_bar WHERE symbol = 'AAPL' AND ts = '2020-03-23T00:00:00Z'"
+        ).fetchone()[0]
+    )
+    analogues = next(e for e in insight.evidence if e.store == "chroma").facts
+    assert analogues and all(a["window_end"] < "2020-03-23" for a in analogues)
+    # the crash of March 2020: a downtrend and a stressed market, never a BUY
+    assert insight.verdict.label != "BUY" and any("downtrend" in r for r in insight.reasons)
+
+
+def test_the_same_question_twice_is_a_cache_hit_that_says_so(stores, redis_client):
+    first = answer(stores, "like", "JPM", "2021-03-31")
+    assert first.cached is None
+    again = answer(stores, "like", "JPM", "2021-03-31")
+    assert again.cached == "redis" and again.verdict == first.verdict
+    for key in redis_client.scan_iter(match="insight:*"):
+        redis_client.delete(key)
+    from_ledger = answer(stores, "like", "JPM", "2021-03-31")
+    assert from_ledger.cached == "ledger" and from_ledger.verdict == first.verdict
+    assert (
+        stores.conn.execute("SELECT count(*) FROM insight WHERE question = 'like' AND subject = 'JPM'").fetchone()[0]
+        == 1
+    )
+    assert "BAC" in [r.name for r in first.verdict.ranking[:2]]
+
+
+@pytest.mark.parametrize(
+    ("question", "subject", "as_of", "error", "message"),
+    [
+        ("buy", "ZZZZ", None, LookupError, "ZZZZ has no daily prices"),
+        ("buy", "AAPL; DROP TABLE price_bar", None, ValueError, "malformed symbols"),
+        ("buy", "AAPL", "2030-01-02", ValueError, "after the ledger's newest session"),
+        ("buy", "AAPL", "2017-06-30", ValueError, "before"),
+        ("buy", "AAPL", "2018-02-01", ValueError, "too early"),
+        ("buy", "AAPL", "2020-03-23T00:00", ValueError, "must be a date"),
+        ("cascade", "2019-01-01", None, LookupError, "no Fed decision in the ledger on 2019-01-01"),
+        ("rotation", None, "next week", ValueError, "must be a date"),
+    ],
+)
+def test_a_question_that_cannot_be_answered_says_why(stores, question, subject, as_of, error, message):
+    with pytest.raises(error, match=message):
+        answer(stores, question, subject, as_of, use_cache=False)
+
+
+def test_the_cli_prints_json_with_every_store(stores):
+    done = subprocess.run(
+        [sys.executable, "-m", "axiom", "ask", "buy", "MSFT", "--as-of", "2021-06-15", "--json", "--no-cache"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    body = json.loads(done.stdout)
+    assert body["question"] == "buy" and body["subject"] == "MSFT" and body["as_of"] == "2021-06-15"
+    assert set(body["latency_by_store"]) == {"redis", "postgres", "neo4j", "chroma"}
+    assert all(ms > 0 for ms in body["latency_by_store"].values())
+
+
+def test_the_ask_dag_logs_and_keeps_the_answer(stores, dagbag):
+    run = dagbag.dags["ask"].test(
+        run_conf={"question": "rotation", "symbol": None, "as_of": "2021-06-15", "event": None}
+    )
+    assert run.state == "success"
+    kept = stores.conn.execute("SELECT answer FROM insight WHERE question = 'rotation' AND as_of = '2021-06-15'")
+    assert kept.fetchone()[0]["verdict"]["label"] == "RANKED"
+
+
+def test_an_empty_graph_is_a_clear_error(stores, neo4j_driver):
+    """Last in this module: it empties the graph."""
+    with neo4j_driver.session() as s:
+        s.run("MATCH (n) DETACH DELETE n").consume()
+    with pytest.raises(LookupError, match="the graph reaches no company"):
+        answer(stores, "cascade", "hike 25bp", "2020-06-30", use_cache=False)
