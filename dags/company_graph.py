@@ -10,7 +10,7 @@ from airflow.sdk import chain, dag, task
 from axiom.config import Settings
 from axiom.pipelines import companies
 from axiom_airflow.assets import COMPANY_FUNDAMENTALS
-from axiom_airflow.common import DAG_DEFAULTS, migrate_schema, provider_param, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, migrate_schema, origin, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
 from axiom_airflow.stores import StoreSession
 
@@ -28,9 +28,11 @@ from axiom_airflow.stores import StoreSession
 )
 def company_graph():
     @task
-    def load_fundamentals(params=None) -> int:
+    def load_fundamentals(params=None, dag_run=None) -> int:
         with StoreSession() as stores:
-            return companies.load_fundamentals(stores.ledger, companies.CompanyParams.parse(params))
+            return companies.load_fundamentals(
+                stores.ledger, companies.CompanyParams.parse(params), origin=origin(dag_run)
+            )
 
     loaded = load_fundamentals()
     migrate_schema() >> loaded

@@ -10,7 +10,7 @@ from airflow.sdk import Param, chain, dag, task
 from axiom.config import Settings
 from axiom.pipelines import correlations
 from axiom_airflow.assets import CORRELATION
-from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
 from axiom_airflow.stores import StoreSession
 
@@ -32,9 +32,11 @@ from axiom_airflow.stores import StoreSession
 )
 def correlations_dag():
     @task
-    def compute(params=None) -> int:
+    def compute(params=None, dag_run=None) -> int:
         with StoreSession() as stores:
-            return correlations.compute(stores.ledger, correlations.CorrelationParams.parse(params))
+            return correlations.compute(
+                stores.ledger, correlations.CorrelationParams.parse(params), origin=origin(dag_run)
+            )
 
     computed = compute()
     migrate_schema() >> computed

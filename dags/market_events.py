@@ -9,7 +9,7 @@ from airflow.sdk import Param, chain, dag, task
 
 from axiom.pipelines import events
 from axiom_airflow.assets import MARKET_EVENT
-from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, provider_param, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
 from axiom_airflow.stores import StoreSession
 
@@ -44,9 +44,9 @@ from axiom_airflow.stores import StoreSession
 )
 def market_events():
     @task
-    def collect(params=None) -> int:
+    def collect(params=None, dag_run=None) -> int:
         with StoreSession() as stores:
-            return events.collect(stores.ledger, events.EventParams.parse(params))
+            return events.collect(stores.ledger, events.EventParams.parse(params), origin=origin(dag_run))
 
     collected = collect()
     migrate_schema() >> collected

@@ -43,6 +43,11 @@ def provider_param(description: str) -> Param:
     )
 
 
+def origin(dag_run) -> str:
+    """The DAG run an ingestion run comes from: a retried first task reopens the run it started."""
+    return f"{dag_run.dag_id}/{dag_run.run_id}"
+
+
 @task
 def migrate_schema() -> None:
     """Apply the ledger migrations, the graph constraints and renamed Redis keys (idempotent, quick)."""

@@ -93,3 +93,21 @@ def test_the_ledger_refuses_a_connection_that_would_not_commit(pg):
     ) as conn:
         with pytest.raises(RuntimeError, match="autocommit"):
             ledger.runs.start_run(conn, pipeline="t", provider="offline", params={})
+
+
+def test_a_retried_first_task_reopens_the_run_it_started(clean_stores, pg):
+    batch = real_bars(["KO"], date(2022, 6, 1), date(2022, 6, 10))
+    params = prices.IngestParams.parse({"symbols": ["KO"]})
+    first = prices.fetch(
+        pg, params, landing_dir=clean_stores, provider=BatchProvider(batch), origin="price_ingestion/r1"
+    )
+    ledger.runs.finish(pg, first, "failed", {"error": "the fetch task died"})
+    again = prices.fetch(
+        pg, params, landing_dir=clean_stores, provider=BatchProvider(batch), origin="price_ingestion/r1"
+    )
+    assert again == first
+    assert pg.execute("SELECT count(*), min(status) FROM ingestion_run").fetchone() == (1, "running")
+    other = prices.fetch(
+        pg, params, landing_dir=clean_stores, provider=BatchProvider(batch), origin="price_ingestion/r2"
+    )
+    assert other != first and ledger.runs.run_of(pg, "price_ingestion/r2").run_id == other

@@ -50,10 +50,10 @@ RULES = [
 ]
 
 
-def load_fundamentals(conn, params: CompanyParams, *, rows: list[dict] | None = None) -> int:
+def load_fundamentals(conn, params: CompanyParams, *, rows: list[dict] | None = None, origin: str | None = None) -> int:
     """Open a run, validate fundamentals (rejects kept with reasons), upsert dated snapshots; return the run id."""
     run_id = ledger.runs.start_run(
-        conn, pipeline=PIPELINE, provider=params.provider, params={"symbols": params.symbols}
+        conn, pipeline=PIPELINE, provider=params.provider, params={"symbols": params.symbols}, origin=origin
     )
     raw = rows if rows is not None else fetch_fundamentals(params.provider, params.symbols)
     good, rejects = split_rows(raw, RULES)

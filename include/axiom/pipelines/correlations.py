@@ -101,9 +101,9 @@ def matrices(conn, params: CorrelationParams) -> list[CorrelationMatrix]:
     return [correlation_at(returns, d, params.window) for d in dates]
 
 
-def compute(conn, params: CorrelationParams) -> int:
+def compute(conn, params: CorrelationParams, *, origin: str | None = None) -> int:
     """Open a run; store every significant pair (|r| >= threshold) per as-of; report skipped pairs."""
-    run_id = ledger.runs.start_run(conn, pipeline=PIPELINE, provider="ledger", params=params.as_json())
+    run_id = ledger.runs.start_run(conn, pipeline=PIPELINE, provider="ledger", params=params.as_json(), origin=origin)
     rows, skipped = [], []
     computed = matrices(conn, params)
     for m in computed:

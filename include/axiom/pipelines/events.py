@@ -108,9 +108,11 @@ def gather(conn, params: EventParams) -> list[dict]:
     return sources.fomc_decisions(params.start, params.end) + moves
 
 
-def collect(conn, params: EventParams, *, rows: list[dict] | None = None) -> int:
+def collect(conn, params: EventParams, *, rows: list[dict] | None = None, origin: str | None = None) -> int:
     """Open a run; validate and upsert raw events on (source, source_id); measure macro sensitivities."""
-    run_id = ledger.runs.start_run(conn, pipeline=PIPELINE, provider=params.provider, params=params.as_json())
+    run_id = ledger.runs.start_run(
+        conn, pipeline=PIPELINE, provider=params.provider, params=params.as_json(), origin=origin
+    )
     raw = rows if rows is not None else gather(conn, params)
     good, rejects = split_rows(raw, _rules(known_symbols(conn)))
     ledger.runs.record_rejects(conn, run_id, DATASET, rejects)

@@ -71,10 +71,14 @@ def _landable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
 
 
-def fetch(conn, params: IngestParams, *, landing_dir: Path, provider: PriceProvider | None = None) -> int:
-    """Open a run, fetch raw bars into the landing folder, and return the run id."""
+def fetch(
+    conn, params: IngestParams, *, landing_dir: Path, provider: PriceProvider | None = None, origin: str | None = None
+) -> int:
+    """Open a run (or reopen the one ``origin`` started), fetch raw bars into the landing folder; return the run id."""
     provider = provider or get_provider(params.provider)
-    run_id = ledger.runs.start_run(conn, pipeline=PIPELINE, provider=provider.name, params=params.as_json())
+    run_id = ledger.runs.start_run(
+        conn, pipeline=PIPELINE, provider=provider.name, params=params.as_json(), origin=origin
+    )
     log.info(
         "run %d: fetching %s bars from %s for %s, %s to %s",
         run_id,

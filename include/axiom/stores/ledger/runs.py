@@ -76,14 +76,25 @@ class Run:
     stats: dict = field(default_factory=dict)
 
 
-def start_run(conn, *, pipeline: str, provider: str, params: dict, scope: RunScope | None = None) -> int:
-    """Record a new run and return its id."""
+def start_run(
+    conn, *, pipeline: str, provider: str, params: dict, scope: RunScope | None = None, origin: str | None = None
+) -> int:
+    """Record a run and return its id. A run started again from the same ``origin`` (an Airflow DAG run,
+    ``{dag_id}/{run_id}``, whose first task is retried) gets its own run back, reopened."""
     with transaction(conn):
         row = conn.execute(
-            "INSERT INTO ingestion_run (pipeline, provider, params, scope) VALUES (%s, %s, %s, %s) RETURNING run_id",
-            (pipeline, provider, Jsonb(params), Jsonb((scope or RunScope()).to_json())),
+            "INSERT INTO ingestion_run (pipeline, provider, params, scope, origin) VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (origin) WHERE origin IS NOT NULL DO UPDATE SET status = 'running', params = EXCLUDED.params,"
+            " scope = EXCLUDED.scope, finished_at = NULL RETURNING run_id",
+            (pipeline, provider, Jsonb(params), Jsonb((scope or RunScope()).to_json()), origin),
         ).fetchone()
     return row[0]
+
+
+def run_of(conn, origin: str) -> Run | None:
+    """The run an Airflow DAG run (``{dag_id}/{run_id}``) started, if any."""
+    row = conn.execute("SELECT run_id FROM ingestion_run WHERE origin = %s", (origin,)).fetchone()
+    return None if row is None else get_run(conn, row[0])
 
 
 def get_run(conn, run_id: int) -> Run:
