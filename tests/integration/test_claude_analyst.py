@@ -177,3 +177,46 @@ def test_an_outage_trips_the_breaker_instead_of_retrying_every_item(clean_stores
     judgements = judge.classify_events(events)
     assert len(fake.requests) == 2
     assert {j.analyst for j in judgements} == {"rules"}
+
+
+LIKE_FACTS = {
+    "symbol": "XOM",
+    "candidates": ["CVX", "RRC"],
+    "candidates_facts": [
+        {"symbol": "CVX", "description_distance": 0.2, "competition": 0.9, "same_sector": True, "correlation": 0.8},
+        {"symbol": "RRC", "description_distance": 0.5, "competition": 0.2, "same_sector": True, "correlation": 0.4},
+    ],
+}
+
+
+def test_claude_answers_a_users_question_through_the_forced_tool(clean_stores, pg):
+    answer = {
+        "label": "RANKED",
+        "confidence": 0.8,
+        "ranking": [{"name": "CVX", "score": 0.9, "reason": "integrated oil peer"}],
+        "reasons": ["CVX is the closest integrated peer"],
+    }
+    fake = FakeAnthropic((200, message([tool_use("answer_question", answer)])))
+    judgement = Judge(pg, fake.analyst(), RuleBasedAnalyst()).answer("like", LIKE_FACTS)
+    assert (judgement.analyst, judgement.value.ranking[0]["name"]) == ("claude", "CVX")
+    request = fake.requests[0]
+    assert request["tool_choice"] == {"type": "tool", "name": "answer_question"}
+    assert request["tools"][0]["input_schema"]["properties"]["label"]["enum"] == ["RANKED"]
+    assert json.loads(request["messages"][0]["content"])["facts"]["symbol"] == "XOM"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        message([tool_use("answer_question", {"label": "RANKED", "confidence": 0.8, "reasons": ["x"],
+                                               "ranking": [{"name": "SHEL", "score": 1, "reason": "unknown"}]})]),
+        message([tool_use("answer_question", {"label": "BUY", "confidence": 0.8, "ranking": [], "reasons": ["x"]})]),
+        message([{"type": "text", "text": "I think CVX"}], "end_turn"),
+        message([], "refusal"),
+    ],
+    ids=["unknown-candidate", "wrong-label", "malformed", "refusal"],
+)  # fmt: skip
+def test_a_bad_answer_to_a_users_question_falls_back_to_the_rules(clean_stores, pg, reply):
+    fake = FakeAnthropic((200, reply))
+    judgement = Judge(pg, fake.analyst(), RuleBasedAnalyst()).answer("like", LIKE_FACTS)
+    assert judgement.analyst == "rules" and judgement.value.ranking[0]["name"] == "CVX"
