@@ -27,9 +27,10 @@ test: start  ## run the test suite against the real services
 status:  ## counts per store as one JSON object
 	@$(ENV) python -m axiom status
 
-bench: start  ## benchmarks: the full offline load per store, correlations, indexing
+bench: start  ## benchmarks: the full offline load per store, correlations, indexing, answers
 	@$(ENV) python benchmarks/ingest.py
 	@$(ENV) python benchmarks/analytics.py
+	@$(ENV) python benchmarks/insights.py
 
 lint:  ## ruff, including Airflow 3 rules
 	@$(ENV) ruff check . && $(ENV) ruff format --check .

@@ -55,8 +55,8 @@ print("waiting" if busy or not runs else max(runs, key=lambda r: r["run_after"])
 
 since=$(date -u +%Y-%m-%dT%H:%M:%S)
 airflow dags unpause semantic_index >/dev/null 2>&1 || true
-trigger_and_wait price_ingestion '{"symbols": [], "start": null, "end": null, "provider": "offline"}'
 trigger_and_wait company_graph '{"symbols": [], "provider": "offline"}'
+trigger_and_wait price_ingestion '{"symbols": [], "start": null, "end": null, "provider": "offline"}'
 trigger_and_wait market_events '{"symbols": [], "start": null, "end": null, "k": 5.0, "window": 60, "provider": "offline"}'
 trigger_and_wait correlations '{"symbols": [], "window": 30, "threshold": 0.7, "as_of": null, "backfill_start": "2022-01-01", "backfill_end": "2022-12-31"}'
 wait_for_asset_run semantic_index "$since"
@@ -71,6 +71,13 @@ echo; echo "Which Fed decisions raised interest rates?"
 python -m axiom search "federal reserve raises interest rates" --event-type fed_decision --k 3
 echo; echo "When did AAPL's 30 sessions to 2020-03-31 look like this before, and what followed over 20 sessions?"
 python -m axiom similar-patterns AAPL --as-of 2020-03-31 --horizon 20 --k 3
+
+echo
+echo "The four questions, answered from all four stores (python -m axiom ask ...):"
+echo; python -m axiom ask buy AAPL --as-of 2022-06-15
+echo; python -m axiom ask rotation
+echo; python -m axiom ask cascade --event 2022-06-15
+echo; python -m axiom ask like AAPL
 
 echo
 echo "Summary per store:"

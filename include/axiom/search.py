@@ -125,10 +125,10 @@ def similar_price_patterns(
         raise ValueError(f"{symbol}'s last {window} returns to {as_of} are constant: no shape to match")
     query = scored[0]
 
-    calendar = ledger.prices.sessions(conn, as_of)
+    calendar = ledger.prices.last_sessions(conn, as_of, horizon + 1, symbol)
     if len(calendar) <= horizon:
         return []
-    cutoff = calendar[-horizon - 1]  # a window ending here has its horizon end on as_of at the latest
+    cutoff = calendar[0]  # a window ending here has its horizon end on as_of at the latest
     collection = vectors.price_patterns(chroma_client)
     result = collection.query(
         query_embeddings=[query.tolist()],

@@ -9,12 +9,14 @@ from psycopg.types.json import Jsonb
 
 from axiom.stores.ledger.db import transaction
 
+LOOKUP_SQL = "SELECT cache_key, output FROM analyst_judgement WHERE cache_key = ANY(%s)"
+
 
 def lookup(conn, keys: list[str]) -> dict[str, Any]:
     """The stored output of each key that has one."""
     if not keys:
         return {}
-    return dict(conn.execute("SELECT cache_key, output FROM analyst_judgement WHERE cache_key = ANY(%s)", (keys,)))
+    return dict(conn.execute(LOOKUP_SQL, (keys,)))
 
 
 def store(conn, rows: list[dict]) -> None:

@@ -164,15 +164,6 @@ def symbols(conn, interval: str = "1d") -> list[str]:
     ]
 
 
-def sessions(conn, until: date, interval: str = "1d") -> list[date]:
-    """Every session date with a bar of any symbol, up to ``until`` inclusive, oldest first."""
-    rows = conn.execute(
-        "SELECT DISTINCT ts FROM price_bar WHERE interval = %s AND ts < %s ORDER BY ts",
-        (interval, utc_midnight(until + timedelta(days=1))),
-    ).fetchall()
-    return [r[0].date() for r in rows]
-
-
 def forward_closes(conn, starts: list[tuple[str, date]], horizon: int) -> list[tuple[int, float, date, float]]:
     """For each (symbol, day): (position, close on the first session at or after day, the session
     ``horizon`` sessions later, its close), in one query; a start without that many sessions is left out."""
