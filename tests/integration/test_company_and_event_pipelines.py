@@ -194,3 +194,23 @@ def test_bad_fundamentals_are_rejected_with_reasons(built, pg):
         "market cap must be a positive number": 1,
     }
     assert pg.execute("SELECT count(*) FROM company_fundamentals").fetchone()[0] == 20
+
+
+def test_fed_decisions_are_announced_on_fed_events(built, pg, redis_client):
+    from axiom.stores import cache
+    from tests.integration.test_price_pipeline import Subscriber
+
+    run_id = pg.execute(
+        "SELECT max(run_id) FROM ingestion_run WHERE pipeline = 'market_events' AND origin IS NOT NULL"
+    ).fetchone()[0]  # the DAG's run, not a test's
+    fed, everything = Subscriber(redis_client, cache.FED_EVENTS), Subscriber(redis_client, cache.MARKET_EVENTS)
+    try:
+        events.announce(pg, run_id, redis_client=redis_client)
+    finally:
+        fed.close()
+        everything.close()
+    assert sorted(m["date"] for m in fed.messages) == [
+        "2022-01-26", "2022-03-16", "2022-05-04", "2022-06-15", "2022-07-27", "2022-09-21", "2022-11-02", "2022-12-14"
+    ]  # fmt: skip
+    assert {m["event_type"] for m in fed.messages} == {"fed_decision"} and len(everything.messages) > len(fed.messages)
+    assert all(m["run_id"] == run_id for m in fed.messages)
