@@ -1,6 +1,7 @@
 """Search across everything the index holds: text, similar companies, similar price patterns.
 
-Distances are Chroma's cosine distances (0 = same direction). Date filters use each record's
+Text distances are Chroma's cosine distances (0 = same direction); price-pattern distances are squared
+Euclidean distances between pattern vectors (``axiom.analytics.patterns``). Date filters use each record's
 ``epoch_day`` (days since 1970-01-01) so one filter works for events, correlations and patterns.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from axiom.analytics.patterns import zscore_rows
+from axiom.analytics.patterns import pattern_vector
 from axiom.calendar import epoch_day
 from axiom.models import EVENT_TYPES
 from axiom.stores import ledger, vectors
@@ -101,11 +102,16 @@ def similar_companies(chroma_client, symbol: str, k: int = 5) -> list[Hit]:
 
 @dataclass(frozen=True)
 class PatternMatch:
+    """A past window like the query's: what it looked like (return, volatility, drawdown) and what followed."""
+
     symbol: str
     window_end: date
     distance: float
     horizon_end: date
     forward_return: float
+    window_return: float
+    window_volatility: float
+    window_drawdown: float
 
 
 def similar_price_patterns(
@@ -119,11 +125,9 @@ def similar_price_patterns(
     history = ledger.prices.closes(conn, [symbol], since=as_of - timedelta(days=3 * window + 30), until=as_of)
     if len(history) <= window:
         raise LookupError(f"{symbol} has fewer than {window + 1} sessions in the ledger up to {as_of}")
-    prices = history["close"].to_numpy(dtype=float)
-    scored, ok = zscore_rows((prices[1:] / prices[:-1] - 1)[-window:][None, :])
-    if not ok[0]:
-        raise ValueError(f"{symbol}'s last {window} returns to {as_of} are constant: no shape to match")
-    query = scored[0]
+    query = pattern_vector(history["close"].to_numpy(dtype=float), window)
+    if query is None:
+        raise ValueError(f"{symbol}'s last {window} sessions to {as_of} are flat: no shape to match")
 
     calendar = ledger.prices.last_sessions(conn, as_of, horizon + 1, symbol)
     if len(calendar) <= horizon:
@@ -149,7 +153,14 @@ def _forward_returns(conn, matches, horizon: int, as_of: date) -> list[PatternMa
         if horizon_end <= as_of:  # calendars can differ by symbol: check each match, never trust the filter alone
             out.append(
                 PatternMatch(
-                    meta["symbol"], starts[i][1], float(distance), horizon_end, horizon_close / start_close - 1
+                    meta["symbol"],
+                    starts[i][1],
+                    float(distance),
+                    horizon_end,
+                    horizon_close / start_close - 1,
+                    meta["window_return"],
+                    meta["window_volatility"],
+                    meta["window_drawdown"],
                 )
             )
     return out

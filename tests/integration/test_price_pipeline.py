@@ -7,9 +7,11 @@ import threading
 import time
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from axiom.analytics.patterns import REPRESENTATION, pattern_vector
 from axiom.sources.prices import OfflineProvider
 from axiom.stores import cache
 
@@ -118,7 +120,12 @@ def test_dag_run_lands_in_all_four_stores_and_a_rerun_changes_nothing(
     assert {m["type"] for m in metas} == {"price_pattern"}
     assert all("2022-01-01" <= m["as_of"] <= "2022-12-31" for m in metas)
     assert len(got["ids"]) == price_patterns.count() > 3 * 40
-    assert abs(float(got["embeddings"][0].mean())) < 1e-5
+    # each vector is the pattern of the 31 ledger closes ending on its date
+    first = min(range(len(metas)), key=lambda i: metas[i]["as_of"])
+    own = expected_bars[expected_bars["symbol"] == metas[first]["symbol"]]
+    upto = own[own["ts"] <= pd.Timestamp(metas[first]["as_of"], tz="UTC")]["close"].to_numpy()
+    np.testing.assert_allclose(got["embeddings"][first], pattern_vector(upto, 30), rtol=1e-6)
+    assert {m["representation"] for m in metas} == {REPRESENTATION}
 
     # pub/sub: one message per symbol, announced after the projections were written
     assert sorted(m["symbol"] for m in subscriber.messages) == SYMBOLS

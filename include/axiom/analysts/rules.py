@@ -159,9 +159,13 @@ def _buy(f: dict) -> dict:
     if a.get("count", 0) >= 5:
         hit = a["hit_rate"]
         if a["median"] > 0.01 and hit >= 0.55:
-            signals.append((f"{a['count']} similar past windows rose a median {a['median']:+.1%} ({hit:.0%} up)", 1))
+            signals.append(
+                (f"{a['count']} similar past windows then rose a median {a['median']:+.1%} ({hit:.0%} up)", 1)
+            )
         elif a["median"] < -0.01 and hit <= 0.45:
-            signals.append((f"{a['count']} similar past windows fell a median {a['median']:+.1%} ({hit:.0%} up)", -1))
+            signals.append(
+                (f"{a['count']} similar past windows then fell a median {a['median']:+.1%} ({hit:.0%} up)", -1)
+            )
     net = sum(e["impact"] * e["sentiment"] for e in f.get("events", []) if e.get("impact") is not None)
     e = _signal(net, 0.2, -0.2)
     if e:

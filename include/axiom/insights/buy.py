@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from axiom import quotes, search
+from axiom.analytics.patterns import window_summary
 from axiom.analytics.trend import return_correlation, trend_facts, window_return
 from axiom.insights.answer import Recorder
 from axiom.insights.common import MIN_HISTORY, Request, Stores, session_on_or_before, symbol_of, wide
@@ -119,7 +120,14 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         {"symbol": symbol, "as_of": as_of, "k": ANALOGUES, "horizon": HORIZON},
         lambda: search.similar_price_patterns(conn, stores.chroma_client, symbol, as_of, k=ANALOGUES, horizon=HORIZON),
         lambda ms: [
-            {"symbol": m.symbol, "window_end": m.window_end, "forward_return": m.forward_return, "distance": m.distance}
+            {
+                "symbol": m.symbol,
+                "window_end": m.window_end,
+                "window_return": m.window_return,
+                "window_volatility": m.window_volatility,
+                "forward_return": m.forward_return,
+                "distance": m.distance,
+            }
             for m in ms
         ],
     )
@@ -141,6 +149,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         "as_of": as_of.isoformat(),
         "price": {"close": quote.close, "session": quote.session.isoformat(), "source": quote.source},
         "trend": trend,
+        "window": window_summary(own[-31:]),
         "peers": peer_rows,
         "peer_lead_20": peer_lead,
         "events": events,

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from axiom.analytics import patterns
+
 log = logging.getLogger(__name__)
 
 PRICE_PATTERNS = "price_patterns"
@@ -76,12 +78,23 @@ def collection_counts(client) -> dict[str, int]:
 
 
 def price_patterns(client):
-    """The collection of normalised return windows (cosine space, vectors supplied by Axiom)."""
+    """The collection of price-pattern vectors (``axiom.analytics.patterns``: Euclidean space, supplied by Axiom).
+
+    A collection built with another representation is dropped and made anew (it is a projection: the
+    next price run or the semantic index refills it from the ledger), since its vectors cannot be compared.
+    """
+    found = {c.name: c for c in client.list_collections()}.get(PRICE_PATTERNS)
+    if found is not None and (found.metadata or {}).get("representation") != patterns.REPRESENTATION:
+        log.warning("%s: built with another representation; dropping it to rebuild", PRICE_PATTERNS)
+        client.delete_collection(PRICE_PATTERNS)
     return client.get_or_create_collection(
         PRICE_PATTERNS,
         embedding_function=None,
-        configuration={"hnsw": {"space": "cosine"}},
-        metadata={"description": "z-scored daily simple-return windows, one per symbol and ISO week"},
+        configuration={"hnsw": {"space": patterns.SPACE, "ef_search": 400, "ef_construction": 200}},
+        metadata={
+            "description": "one price window per symbol and ISO week: path, volatility, drawdown and run-up",
+            "representation": patterns.REPRESENTATION,
+        },
     )
 
 
