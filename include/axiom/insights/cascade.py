@@ -138,9 +138,9 @@ def _reactions(closes: pd.DataFrame, days: list) -> dict[str, dict]:
     after: dict[str, list[float]] = {s: [] for s in closes.columns}
     index = closes.index
     for day in days:
-        i = index.searchsorted(pd.Timestamp(day, tz="UTC"))
-        if i == 0 or i + AFTER >= len(index) or index[i].date() != day:
-            continue  # no session that day, or its 5 sessions had not ended by the as-of
+        i = index.searchsorted(pd.Timestamp(day, tz="UTC"))  # a weekend decision meets the market the next session
+        if i == 0 or i + AFTER >= len(index) or (index[i].date() - day).days > 4:
+            continue  # no session near that day, or its 5 sessions had not ended by the as-of
         prev, today, later = closes.iloc[i - 1], closes.iloc[i], closes.iloc[i + AFTER]
         for s in closes.columns:
             if np.isfinite([prev[s], today[s], later[s]]).all():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -137,19 +137,26 @@ def collect(conn, params: EventParams, *, rows: list[dict] | None = None, origin
 
 
 def measure_sector_sensitivity(conn, event_ids: list[int], *, window: int) -> int:
-    """For each macro event (no symbol), each sector's mean |z| on the event day, scaled to [0, 1]."""
+    """For each macro event (no symbol), each sector's mean |z| on the event's session (the next one when it
+    fell on a day without trading), scaled to [0, 1]."""
     macro = ledger.events.macro_events(conn, event_ids)
     sectors = {c.symbol: c.sector for c in ledger.companies.latest_companies(conn)}
     if not macro or not sectors:
         return 0
     days = [pd.Timestamp(ts).tz_convert("UTC").normalize() for _, ts in macro]
     first, last = min(days).date(), max(days).date()
-    closes = ledger.prices.closes(conn, sorted(sectors), since=history_start(first, window), until=last)
+    closes = ledger.prices.closes(
+        conn, sorted(sectors), since=history_start(first, window), until=last + timedelta(days=4)
+    )
     z = sources.trailing_zscores(closes, window).dropna(subset=["z"])
     z["sector"] = z["symbol"].map(sectors)
     rows = []
+    sessions = pd.DatetimeIndex(sorted(z["ts"].unique()))
     for (event_id, _), day in zip(macro, days, strict=True):
-        on_day = z[z["ts"] == day]
+        i = sessions.searchsorted(day)  # a decision on a weekend or holiday meets the market the next session
+        if i == len(sessions) or (sessions[i] - day).days > 4:
+            continue
+        on_day = z[z["ts"] == sessions[i]]
         for sector, group in on_day.groupby("sector"):
             rows.append((event_id, sector, round(min(1.0, float(group["z"].abs().mean()) / 3), 4), len(group)))
     return ledger.events.replace_sensitivities(conn, [e for e, _ in macro], rows)

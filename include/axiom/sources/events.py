@@ -1,6 +1,7 @@
 """Market events from three sources, returned as raw rows for the events pipeline.
 
-* ``fomc``: the 2022 FOMC rate decisions (a sourced fixture of public facts).
+* ``fomc``: every change of the FOMC's federal funds target from 1990 through 2022 and the
+  2022-01-26 hold (a sourced fixture of public facts, ``data/fomc.json``).
 * ``price_move``: abnormal daily moves found in the ledger's own prices: a simple return r
   whose size exceeds k times the standard deviation of the ``window`` returns before it
   (z = r / sigma, |z| >= k). Real events derived from real data.
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-FOMC_FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fomc_2022.json"
+FOMC_FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fomc.json"
 
 
 def fomc_decisions(start=None, end=None) -> list[dict]:
@@ -28,15 +29,17 @@ def fomc_decisions(start=None, end=None) -> list[dict]:
         bp = d["change_bp"]
         verb = "holds" if bp == 0 else ("raises" if bp > 0 else "cuts")
         size = "" if bp == 0 else f" by {abs(bp)} basis points"
+        low, high = d["target_low"], d["target_high"]
+        target = f"{high:.2f}%" if low == high else f"{low:.2f}-{high:.2f}%"
         rows.append(
             {
                 "source": "fomc",
                 "source_id": d["date"],
                 "symbol": None,
                 "occurred_at": day,
-                "title": f"FOMC {verb} the federal funds rate{size} to {d['target_low']:.2f}-{d['target_high']:.2f}%",
-                "summary": f"Federal Reserve rate decision of {d['date']}; source: {data['source']}.",
-                "facts": {"change_bp": bp, "target_low": d["target_low"], "target_high": d["target_high"]},
+                "title": f"FOMC {verb} the federal funds rate{size} to {target}",
+                "summary": f"Federal Reserve rate decision of {d['date']}; source: {d['source']}.",
+                "facts": {"change_bp": bp, "target_low": low, "target_high": high, "scheduled": d["scheduled"]},
             }
         )
     return rows
