@@ -16,7 +16,7 @@ import logging
 import random
 import statistics
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 from axiom import connections
 from axiom.analysts.judge import judge_from_env
@@ -49,9 +49,10 @@ def raw_round_trips(stores: Stores, symbol: str, as_of) -> dict[str, float]:
 
     sql(ledger.prices.SESSION_SPAN_SQL, (symbol, symbol))  # resolve the as-of
     sql(ledger.prices.LAST_SESSIONS_SQL, (utc_midnight(as_of + timedelta(days=1)), symbol, symbol, MIN_HISTORY))
-    sql(ledger.prices.SESSION_SPAN_SQL, (symbol, symbol))  # the quote: Redis when as_of is the newest session
-    _, t = ms(lambda: stores.redis_client.get(cache.latest_price_key(symbol)))
+    _, t = ms(lambda: stores.redis_client.get(cache.company_metadata_key(symbol)))
     spent["redis"] += t
+    sql(ledger.prices.SESSION_SPAN_SQL, (symbol, symbol))  # is the as-of the newest session?
+    sql(ledger.prices.SESSION_SPAN_SQL, (symbol, symbol))  # the quote: Redis only for the newest session
     quote_bounds = (utc_midnight(as_of - timedelta(days=14)),) * 2 + (utc_midnight(as_of + timedelta(days=1)),) * 2
     sql(ledger.prices.CLOSES_SQL, ([symbol], "1d", *quote_bounds))
     universe, t = ms(lambda: ledger.prices.symbols(pg))
@@ -75,8 +76,8 @@ def raw_round_trips(stores: Stores, symbol: str, as_of) -> dict[str, float]:
         )
     )
     spent["chroma"] += t
-    starts = [(m["symbol"], m["as_of"]) for m in result["metadatas"][0]]
-    _, t = ms(lambda: ledger.prices.forward_closes(pg, [(s, d) for s, d in starts], buy.HORIZON))
+    starts = [(m["symbol"], date.fromisoformat(m["as_of"])) for m in result["metadatas"][0]]
+    _, t = ms(lambda: ledger.prices.forward_closes(pg, starts, buy.HORIZON))
     spent["postgres"] += t
     sql(ledger.judgements.LOOKUP_SQL, (["0" * 64],))  # the judge's cache
     return spent

@@ -1,7 +1,8 @@
 """Workflow 1, "is X a buy?": price, trend, competitive position, recent events, correlated peers and
 similar past scenarios, read point in time from all four stores, judged by the analyst.
 
-* Redis: the price (the cached latest bar when the as-of is its session; the ledger's close otherwise).
+* Redis: the company's reference facts (name, sector, industry: classifications, nothing dated) and
+  the price when the as-of is the cached latest bar's session (the ledger's close otherwise).
 * PostgreSQL: the symbol's and its peers' closes up to the as-of session: trend (close vs 5/20/60-
   session averages, momentum, 20-session volatility, drawdown from the 60-session high), peers'
   20-session returns, and 60-session return correlations with every other symbol.
@@ -41,10 +42,19 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     symbol, as_of = request.subject, request.as_of
     conn = stores.conn
 
-    quote = rec.read(
+    reference = rec.read(
         "redis",
+        "company reference (name, sector, industry)",
+        f"GET {cache.company_metadata_key(symbol)}",
+        {"symbol": symbol},
+        lambda: cache.read_json(stores.redis_client, cache.company_metadata_key(symbol)) or {},
+        lambda m: {k: m.get(k) for k in ("name", "sector", "industry")},  # classifications only: nothing dated
+    )
+    newest = as_of == ledger.prices.session_span(conn, symbol)[1]
+    quote = rec.read(
+        "redis" if newest else "postgres",
         "price",
-        f"GET {cache.latest_price_key(symbol)} (ledger close when the cached bar is of another session)",
+        f"GET {cache.latest_price_key(symbol)}" if newest else ledger.prices.CLOSES_SQL,
         {"symbol": symbol, "as_of": as_of},
         lambda: quotes.latest_price(conn, stores.redis_client, symbol, as_of=as_of),
         lambda q: {"close": q.close, "session": q.session, "source": q.source, "note": q.note},
@@ -146,6 +156,8 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     )
     return {
         "symbol": symbol,
+        "name": reference.get("name"),
+        "sector": reference.get("sector"),
         "as_of": as_of.isoformat(),
         "price": {"close": quote.close, "session": quote.session.isoformat(), "source": quote.source},
         "trend": trend,
