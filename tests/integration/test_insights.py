@@ -1,6 +1,6 @@
 """The four questions answered from the real stores, point in time.
 
-The stores are filled by the real DAGs up to 2021-06-30; answers as of earlier dates are taken,
+The stores are filled by the real DAGs up to 2022-06-30; answers as of earlier dates are taken,
 then the DAGs load the rest of the history (later bars, events and correlations) and every answer
 is asked again: it must be identical, because nothing dated after its as-of date may be read.
 """
@@ -18,11 +18,12 @@ from axiom.analysts.judge import judge_from_env
 from axiom.insights.ask import ask
 from axiom.insights.common import Stores
 
-FIRST = {"symbols": [], "start": "2018-01-01", "end": "2021-06-30", "provider": "offline"}
-LATER = {"symbols": [], "start": "2021-07-01", "end": "2022-12-31", "provider": "offline"}
-EVENTS_FIRST = {"symbols": [], "start": "2018-03-01", "end": "2021-06-30", "k": 5.0, "window": 60}
-EVENTS_LATER = {"symbols": [], "start": "2021-07-01", "end": "2022-12-31", "k": 5.0, "window": 60}
+FIRST = {"symbols": [], "start": "2018-01-01", "end": "2022-06-30", "provider": "offline"}
+LATER = {"symbols": [], "start": "2022-07-01", "end": "2022-12-31", "provider": "offline"}
+EVENTS_FIRST = {"symbols": [], "start": "2018-03-01", "end": "2022-06-30", "k": 5.0, "window": 60}
+EVENTS_LATER = {"symbols": [], "start": "2022-07-01", "end": "2022-12-31", "k": 5.0, "window": 60}
 QUESTIONS = [
+    ("buy", "AAPL", "2022-06-15"),
     ("buy", "AAPL", "2020-03-23"),
     ("buy", "XOM", "2021-06-15"),
     ("buy", "JPM", "2019-08-30"),
@@ -32,6 +33,7 @@ QUESTIONS = [
     ("rotation", None, "2020-04-30"),
     ("rotation", None, "2021-06-15"),
     ("cascade", "hike 50bp", "2021-06-15"),
+    ("cascade", "2022-06-15", None),
 ]
 
 
