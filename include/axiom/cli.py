@@ -24,6 +24,7 @@ from axiom.analysts.judge import judge_from_env
 from axiom.config import Settings
 from axiom.insights.ask import ask, render
 from axiom.insights.common import Stores
+from axiom.models import NothingChanged
 from axiom.pipelines import prices
 from axiom.status import counts
 from axiom.stores import ledger
@@ -63,7 +64,10 @@ def cmd_ingest(args, settings: Settings) -> None:
         prices.cache_latest(pg, run_id, redis_client=rds, ttl_seconds=settings.latest_price_ttl)
         prices.graph_stocks(pg, run_id, driver=neo)
         prices.vectorise_patterns(pg, run_id, chroma_client=chroma, window=settings.pattern_window)
-        prices.announce(pg, run_id, redis_client=rds)
+        try:
+            prices.announce(pg, run_id, redis_client=rds)
+        except NothingChanged as nothing:
+            print(f"axiom: {nothing}", file=sys.stderr)
         print(json.dumps({"run_id": run_id, **ledger.runs.get_run(pg, run_id).stats}, default=str))
     finally:
         pg.close()

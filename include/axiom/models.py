@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 EVENT_TYPES = ("earnings", "merger", "fed_decision", "guidance", "legal", "product", "macro", "price_move", "other")
 
 
+class NothingChanged(Exception):
+    """A run found nothing new, so its last step announces nothing (and, in Airflow, emits no Asset event)."""
+
+
 @dataclass(frozen=True)
 class Company:
     """A company's facts from its latest snapshot."""

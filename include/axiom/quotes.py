@@ -12,6 +12,8 @@ from datetime import date, timedelta
 
 from axiom.stores import cache, ledger
 
+STALE_AFTER_DAYS = 4  # a weekend and a holiday: older than that, a "latest" price is stale
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -20,6 +22,7 @@ class Quote:
     session: date
     source: str  # "redis" or "ledger"
     note: str
+    age_days: int  # days from the session to the as-of date (or to today, for the latest price)
 
 
 def latest_price(conn, redis_client, symbol: str, *, as_of: date | None = None) -> Quote:
@@ -35,12 +38,21 @@ def latest_price(conn, redis_client, symbol: str, *, as_of: date | None = None) 
     if cached is not None:
         session = date.fromisoformat(cached["ts"][:10])
         if session == span[1]:
-            return Quote(symbol, float(cached["close"]), session, "redis", f"Redis latest close of {session}")
+            age = (date.today() - session).days
+            return Quote(
+                symbol, float(cached["close"]), session, "redis", _said("Redis latest close", session, age), age
+            )
     frame = ledger.prices.closes(conn, [symbol], since=(as_of or span[1]) - timedelta(days=14), until=as_of)
     if frame.empty:
         frame = ledger.prices.closes(conn, [symbol], until=as_of)
     if frame.empty:
         raise LookupError(f"{symbol} has no close in the ledger on or before {as_of}")
     close, session = float(frame.iloc[-1]["close"]), frame.iloc[-1]["ts"].date()
+    age = ((as_of or date.today()) - session).days
     why = "an earlier session than the cached latest" if not newest else "no current cached latest price"
-    return Quote(symbol, close, session, "ledger", f"ledger close of {session} ({why})")
+    return Quote(symbol, close, session, "ledger", _said(f"ledger close ({why})", session, age), age)
+
+
+def _said(what: str, session: date, age: int) -> str:
+    stale = f"; stale: {age} days old" if age > STALE_AFTER_DAYS else ""
+    return f"{what} of {session}{stale}"

@@ -5,6 +5,7 @@ Only the network object is replaced (``yfinance.Ticker``); Axiom's parsing runs 
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import yfinance
 
@@ -62,3 +63,14 @@ def test_ticker_news_becomes_event_rows(monkeypatch):
         "2024-05-03T20:30:00Z",
     )
     assert row["facts"] == {"publisher": "Reuters"}
+
+
+def test_epoch_seconds_are_read_as_seconds(monkeypatch):
+    class OlderNews(FakeTicker):
+        def __init__(self, symbol):
+            super().__init__(symbol)
+            self.news = [{"uuid": "x-1", "title": "Apple beats", "providerPublishTime": 1714768200, "id": "x-1"}]
+
+    monkeypatch.setattr(yfinance, "Ticker", OlderNews)
+    [row] = yfinance_news(["AAPL"])
+    assert row["occurred_at"] == pd.Timestamp("2024-05-03 20:30:00", tz="UTC")

@@ -173,8 +173,18 @@ def explain(conn, run_id: int, *, judge: Judge) -> dict:
 
 
 def graph_correlations(conn, run_id: int, *, driver) -> int:
-    """CORRELATED_WITH edges for the latest as-of of this window; edges of this window no longer strong go."""
+    """CORRELATED_WITH edges for the latest as-of of this window; edges of this window no longer strong go.
+
+    "Latest" means latest: a run (e.g. a backfill of 2020) whose newest as-of is older than the one the
+    edges stand on leaves them as they are.
+    """
     scope = ledger.runs.scope(conn, run_id)
+    held = graph.latest_correlation_as_of(driver, scope.window)
+    if scope.latest_as_of is None or (held is not None and scope.latest_as_of < held):
+        log.info(
+            "run %d: edges stand on %s, newer than this run's %s: left as they are", run_id, held, scope.latest_as_of
+        )
+        return 0
     rows = _run_rows(conn, run_id, latest_only=True)
     graph.merge_correlations(driver, rows, symbols=list(scope.symbols), window=scope.window)
     log.info("run %d: %d CORRELATED_WITH edges (window %d)", run_id, len(rows), scope.window)
@@ -182,8 +192,15 @@ def graph_correlations(conn, run_id: int, *, driver) -> int:
 
 
 def cache_matrix(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
-    """Redis: the full latest matrix and each symbol's strongest correlations, recomputed from the ledger."""
+    """Redis: the full latest matrix and each symbol's strongest correlations, recomputed from the ledger;
+    only when this run's as-of is at least the cached one's ("latest" means latest)."""
     run = ledger.runs.get_run(conn, run_id)
+    held = cache.read_json(redis_client, cache.CORRELATION_MATRIX)
+    if run.scope.latest_as_of is None or (
+        held and held["window"] == run.scope.window and date.fromisoformat(held["as_of"]) > run.scope.latest_as_of
+    ):
+        log.info("run %d: the cached matrix is newer than this run's as-of: left as it is", run_id)
+        return 0
     params = CorrelationParams(
         symbols=list(run.scope.symbols),
         window=run.scope.window,

@@ -15,11 +15,13 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from axiom import index
 from axiom.analytics.sectors import HORIZONS, sector_table
 from axiom.calendar import history_start
+from axiom.models import NothingChanged
 from axiom.sources.prices import PriceProvider, get_provider
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import parse_dates, parse_symbols, validate_bars
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 PIPELINE = "price_ingestion"
 DATASET = "price_bar"
 SCHEDULED_LOOKBACK = timedelta(days=7)
+REBASE_TOLERANCE = 1e-4
+MIN_REBASED_BARS = 2
 
 
 @dataclass(frozen=True)
@@ -126,12 +130,62 @@ def validate(conn, run_id: int) -> dict:
     return stats
 
 
+def find_rebases(fetched: pd.DataFrame, held: pd.DataFrame) -> list[ledger.prices.Rebase]:
+    """Symbols whose history the provider re-based since the ledger stored it (a split or a dividend).
+
+    On the sessions both hold, sorted by time, the fetched closes differ from the stored ones by one
+    constant ratio on a leading run of at least ``MIN_REBASED_BARS`` sessions (within
+    ``REBASE_TOLERANCE``) and agree on every later one: the provider multiplied everything before
+    its event by that ratio. A single differing bar, or ratios that are not constant, are corrections
+    and are simply upserted. Volume's factor is measured the same way (splits re-base volume too).
+    """
+    both = fetched.merge(held, on=["symbol", "interval", "ts"], suffixes=("", "_held"))
+    found = []
+    for (symbol, interval), group in both.groupby(["symbol", "interval"]):
+        group = group.sort_values("ts")
+        ratio = (group["close"] / group["close_held"]).to_numpy(dtype=float)
+        differs = np.abs(ratio - 1) > REBASE_TOLERANCE
+        lead = len(differs) if differs.all() else int(np.argmin(differs))
+        if lead < MIN_REBASED_BARS or differs[lead:].any():
+            continue
+        factor = float(np.median(ratio[:lead]))
+        if np.abs(ratio[:lead] / factor - 1).max() > REBASE_TOLERANCE:
+            continue
+        head = group.iloc[:lead]
+        volumes = (head["volume"] / head["volume_held"]).to_numpy(dtype=float)
+        volumes = volumes[np.isfinite(volumes) & (volumes > 0)]
+        through = group["ts"].iloc[lead - 1].to_pydatetime()
+        found.append(
+            ledger.prices.Rebase(symbol, interval, through, factor, float(np.median(volumes)) if len(volumes) else 1.0)
+        )
+    return found
+
+
 def load(conn, run_id: int) -> dict:
-    """Upsert the run's accepted bars into ``price_bar``."""
+    """Upsert the run's accepted bars into ``price_bar``, first re-basing any history the provider re-based."""
     run = ledger.runs.get_run(conn, run_id)
     accepted = pd.read_parquet(run.scope.landing / "accepted.parquet")
-    result = ledger.prices.load_bars(conn, accepted, run_id=run_id, source=run.provider, adjusted=run.scope.adjusted)
-    ledger.runs.add_stats(conn, run_id, {"load": result.as_dict()})
+    rebases = ()
+    if not accepted.empty:
+        held = ledger.prices.bars(
+            conn,
+            sorted(accepted["symbol"].unique()),
+            interval=run.scope.interval,
+            since=accepted["ts"].min().to_pydatetime(),
+            until=accepted["ts"].max().to_pydatetime(),
+        )
+        rebases = tuple(find_rebases(accepted, held))
+    result = ledger.prices.load_bars(
+        conn, accepted, run_id=run_id, source=run.provider, adjusted=run.scope.adjusted, rebases=rebases
+    )
+    stats = {
+        "load": result.as_dict(),
+        "rebased": {
+            r.symbol: {"factor": r.factor, "through": r.through.date().isoformat(), "volume_factor": r.volume_factor}
+            for r in rebases
+        },
+    }
+    ledger.runs.add_stats(conn, run_id, stats)
     return result.as_dict()
 
 
@@ -191,8 +245,18 @@ def vectorise_sector_profiles(conn, run_id: int, *, chroma_client) -> int:
 
 
 def announce(conn, run_id: int, *, redis_client) -> int:
-    """Last: one ``price_updates`` message per symbol, then the run is marked succeeded."""
-    scope = ledger.runs.scope(conn, run_id)
+    """Last: one ``price_updates`` message per symbol, then the run is marked succeeded.
+
+    A run that loaded no new or changed bar says so (``no_new_data``), announces nothing and raises
+    ``NothingChanged``, so no one downstream reacts to old data (offline history ends 2022-12-28).
+    """
+    run = ledger.runs.get_run(conn, run_id)
+    load = run.stats.get("load", {})
+    if not load.get("inserted") and not load.get("updated") and not run.stats.get("rebased"):
+        ledger.runs.finish(conn, run_id, "succeeded", {"announced": 0, "no_new_data": True})
+        log.info("run %d: no new data (%s unchanged bars): nothing announced", run_id, load.get("unchanged", 0))
+        raise NothingChanged(f"run {run_id}: no new data, {load.get('unchanged', 0)} bars unchanged")
+    scope = run.scope
     messages = [
         {
             "symbol": b["symbol"],

@@ -89,6 +89,16 @@ def abnormal_moves(closes: pd.DataFrame, *, k: float, window: int, start=None, e
     return rows
 
 
+def _published(content: dict):
+    """When a news item was published: ISO text (``pubDate``) or epoch seconds (``providerPublishTime``)."""
+    if content.get("pubDate"):
+        return content["pubDate"]
+    seconds = content.get("providerPublishTime")
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+        return pd.Timestamp(seconds, unit="s", tz="UTC")  # seconds, which pandas would read as nanoseconds
+    return seconds
+
+
 def yfinance_news(symbols: list[str]) -> list[dict]:
     """Recent headlines per symbol from Yahoo Finance (``Ticker.news``)."""
     import yfinance
@@ -102,7 +112,7 @@ def yfinance_news(symbols: list[str]) -> list[dict]:
                     "source": "yfinance_news",
                     "source_id": str(item.get("id") or content.get("id") or ""),
                     "symbol": symbol,
-                    "occurred_at": content.get("pubDate") or content.get("providerPublishTime"),
+                    "occurred_at": _published(content),
                     "title": content.get("title") or "",
                     "summary": content.get("summary") or "",
                     "facts": {"publisher": (content.get("provider") or {}).get("displayName", "")},

@@ -2,7 +2,8 @@
 
 Every key family and channel is named here once, singular ``{family}:{SYMBOL}:{what}``:
 
-* ``price:{SYMBOL}:latest``: JSON of the newest close and its bar time (TTL);
+* ``price:{SYMBOL}:latest``: JSON of the newest close, its bar time, session date and ``adjusted``
+  flag (TTL; readers fall back to the ledger when it has expired, and say how stale it is);
 * ``company:{SYMBOL}:metadata``: JSON of a company's facts (TTL);
 * ``event:{SYMBOL}:recent``: sorted set of event ids by time; events about no single company
   (FOMC decisions) go under ``event:macro:recent`` (lower case, so no ticker can collide);
@@ -29,12 +30,14 @@ def latest_price_key(symbol: str) -> str:
 
 
 def cache_latest_prices(client, bars: Iterable[dict], *, ttl_seconds: int) -> int:
-    """SET each symbol's latest close and bar time as JSON with a TTL, in one pipeline."""
+    """SET each symbol's latest close, bar time, session date and adjusted flag as JSON with a TTL, in one pipeline."""
     items = {
         latest_price_key(b["symbol"]): {
             "symbol": b["symbol"],
             "close": b["close"],
             "ts": b["ts"].isoformat(),
+            "session": b["ts"].date().isoformat(),
+            "adjusted": b["adjusted"],
             "source": b["source"],
         }
         for b in bars

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 MERGE_STOCKS = """
 UNWIND $rows AS row
 MERGE (s:Stock {symbol: row.symbol})
-SET s.last_price = row.close, s.last_updated = row.ts
+SET s.last_price = row.close, s.last_updated = row.ts, s.last_session = row.session, s.adjusted = row.adjusted
 """
 
 
@@ -17,8 +17,17 @@ def _batches(rows: list[dict], size: int) -> Iterable[list[dict]]:
 
 
 def merge_stocks(driver, bars: list[dict], *, batch_size: int = 1000) -> int:
-    """MERGE a Stock per symbol with its latest close and bar time; return how many rows were sent."""
-    rows = [{"symbol": b["symbol"], "close": b["close"], "ts": b["ts"]} for b in bars]
+    """MERGE a Stock per symbol with its latest close, bar time, session date and adjusted flag; return the count."""
+    rows = [
+        {
+            "symbol": b["symbol"],
+            "close": b["close"],
+            "ts": b["ts"],
+            "session": b["ts"].date(),
+            "adjusted": b["adjusted"],
+        }
+        for b in bars
+    ]
     with driver.session() as session:
         for batch in _batches(rows, batch_size):
             session.execute_write(lambda tx, b=batch: tx.run(MERGE_STOCKS, rows=b).consume())
@@ -114,6 +123,17 @@ MERGE (a)-[r:CORRELATED_WITH {window: row.window}]->(b)
 SET r.coefficient = row.coefficient, r.as_of = row.as_of, r.explanation = row.explanation,
     r.observations = row.observations
 """
+
+
+LATEST_CORRELATION_AS_OF = """
+MATCH ()-[r:CORRELATED_WITH {window: $window}]->() RETURN max(r.as_of) AS as_of
+"""
+
+
+def latest_correlation_as_of(driver, window: int):
+    """The as-of date the ``CORRELATED_WITH`` edges of ``window`` stand on (None when there are none)."""
+    [row] = read(driver, LATEST_CORRELATION_AS_OF, window=window)
+    return None if row["as_of"] is None else row["as_of"].to_native()
 
 
 def merge_correlations(driver, rows: list[dict], *, symbols: list[str], window: int, batch_size: int = 1000) -> int:

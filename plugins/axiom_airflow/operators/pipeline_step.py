@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowSkipException
 
+from axiom.models import NothingChanged
 from axiom_airflow.stores import CLIENT_NAMES, StoreSession
 
 
@@ -52,7 +54,10 @@ class PipelineStepOperator(BaseOperator):
         run_id = int(self.ingestion_run_id)
         with StoreSession() as stores:
             clients = {name: stores.client(name) for name in step_clients(self.step)}
-            self.step(stores.ledger, run_id, **clients, **self.step_kwargs)
+            try:
+                self.step(stores.ledger, run_id, **clients, **self.step_kwargs)
+            except NothingChanged as nothing:  # skipped: a skipped producer emits no Asset event
+                raise AirflowSkipException(str(nothing)) from nothing
         return run_id
 
 

@@ -36,6 +36,18 @@ BAR_TABLE_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class Rebase:
+    """The provider re-based a symbol's history (a split or a dividend): every bar up to ``through`` is
+    multiplied by ``factor`` (prices) and ``volume_factor`` (volume), as the provider now quotes them."""
+
+    symbol: str
+    interval: str
+    through: datetime
+    factor: float
+    volume_factor: float = 1.0
+
+
+@dataclass(frozen=True)
 class LoadResult:
     """What a bar load did: rows new to the ledger, rows whose values changed, rows already there."""
 
@@ -47,8 +59,11 @@ class LoadResult:
         return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
 
 
-def load_bars(conn, bars: pd.DataFrame, *, run_id: int, source: str, adjusted: bool) -> LoadResult:
-    """Upsert validated bars in one transaction; return how many were inserted, updated, unchanged."""
+def load_bars(
+    conn, bars: pd.DataFrame, *, run_id: int, source: str, adjusted: bool, rebases: tuple[Rebase, ...] = ()
+) -> LoadResult:
+    """Upsert validated bars in one transaction, after re-basing the history of ``rebases``; return how many
+    bars were inserted, updated, unchanged."""
     if bars.empty:
         return LoadResult(0, 0, 0)
     frame = bars.assign(source=source, adjusted=adjusted, run_id=run_id)
@@ -59,6 +74,15 @@ def load_bars(conn, bars: pd.DataFrame, *, run_id: int, source: str, adjusted: b
             "SELECT pg_advisory_xact_lock(hashtext('price_bar:' || s)) FROM unnest(%s::text[]) AS s ORDER BY s",
             (sorted(spans["symbol"].unique()),),
         )
+        for r in rebases:
+            cur.execute(
+                "UPDATE price_bar SET open = open * %s, high = high * %s, low = low * %s, close = close * %s,"
+                " volume = round(volume * %s), run_id = %s WHERE symbol = %s AND interval = %s AND ts <= %s",
+                (r.factor, r.factor, r.factor, r.factor, r.volume_factor, run_id, r.symbol, r.interval, r.through),
+            )
+            log.warning(
+                "price_bar: %s re-based: %d bars through %s times %.6g", r.symbol, cur.rowcount, r.through, r.factor
+            )
         cur.execute(
             "SELECT s.symbol, s.interval FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
             " AS s(symbol, interval, lo, hi) WHERE EXISTS (SELECT 1 FROM price_bar b WHERE b.symbol = s.symbol"
@@ -107,12 +131,12 @@ def utc_midnight(day: date) -> datetime:
 def latest_bars(conn, symbols: list[str], interval: str = "1d") -> list[dict]:
     """The most recent bar of each symbol in the ledger (index-only scan backwards per symbol)."""
     rows = conn.execute(
-        "SELECT b.symbol, b.ts, b.close, b.source FROM unnest(%s::text[]) AS s(symbol)"
-        " CROSS JOIN LATERAL (SELECT symbol, ts, close, source FROM price_bar"
+        "SELECT b.symbol, b.ts, b.close, b.source, b.adjusted FROM unnest(%s::text[]) AS s(symbol)"
+        " CROSS JOIN LATERAL (SELECT symbol, ts, close, source, adjusted FROM price_bar"
         " WHERE symbol = s.symbol AND interval = %s ORDER BY ts DESC LIMIT 1) AS b ORDER BY b.symbol",
         (list(symbols), interval),
     ).fetchall()
-    return [dict(zip(("symbol", "ts", "close", "source"), r, strict=True)) for r in rows]
+    return [dict(zip(("symbol", "ts", "close", "source", "adjusted"), r, strict=True)) for r in rows]
 
 
 CLOSES_SQL = (
@@ -127,6 +151,18 @@ def closes(
     """Close prices as a long frame (symbol, ts, close) of the bars dated ``since`` to ``until`` inclusive."""
     rows = conn.execute(CLOSES_SQL, (list(symbols), interval, *_bound(since, 0), *_bound(until, 1))).fetchall()
     frame = pd.DataFrame(rows, columns=["symbol", "ts", "close"])
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
+def bars(conn, symbols: list[str], *, interval: str, since: datetime, until: datetime) -> pd.DataFrame:
+    """Stored bars (symbol, interval, ts, close, volume) of ``symbols`` with ``since <= ts <= until``."""
+    rows = conn.execute(
+        "SELECT symbol, interval, ts, close, volume FROM price_bar WHERE symbol = ANY(%s) AND interval = %s"
+        " AND ts BETWEEN %s AND %s ORDER BY symbol, ts",
+        (list(symbols), interval, since, until),
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=["symbol", "interval", "ts", "close", "volume"])
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     return frame
 
