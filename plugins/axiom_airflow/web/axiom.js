@@ -1,0 +1,149 @@
+// The Axiom page: ask a question, then draw the answer, its evidence, the price, correlations and the graph.
+// Every URL is relative to the page, so it works under any prefix or proxy.
+"use strict";
+
+const form = document.getElementById("ask");
+const say = (text) => { document.getElementById("message").textContent = text; };
+const escape = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
+const charts = {};
+const chart = (id) => (charts[id] ||= echarts.init(document.getElementById(id), null, {renderer: "canvas"}));
+window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+
+async function get(url) {
+  const response = await fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}});
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
+    throw new Error(detail || `${response.status} ${response.statusText}`);
+  }
+  return body;
+}
+
+function questionUrl({question, symbol, event, as_of}) {
+  const query = new URLSearchParams();
+  if (as_of) query.set("as_of", as_of);
+  if (question === "cascade" && event) query.set("event", event);
+  const path = ["buy", "like"].includes(question) ? `${question}/${encodeURIComponent(symbol)}` : question;
+  return `api/questions/${path}${query.size ? "?" + query : ""}`;
+}
+
+function showFields() {
+  const q = form.question.value;
+  document.querySelector(".for-symbol").hidden = !["buy", "like"].includes(q);
+  document.querySelector(".for-event").hidden = q !== "cascade";
+}
+
+function drawAnswer(insight) {
+  const v = insight.verdict;
+  document.getElementById("verdict").innerHTML =
+    `<span class="label ${escape(v.label)}">${escape(v.label)}</span> ${escape(insight.subject)}` +
+    `<small>as of ${escape(insight.as_of)} · confidence ${v.confidence.toFixed(2)} · ${escape(insight.analyst)}` +
+    `${insight.cached ? " · a cache hit (" + escape(insight.cached) + ")" : ""} · ${insight.total_ms.toFixed(0)} ms</small>`;
+  document.getElementById("reasons").innerHTML = insight.reasons.map((r) => `<li>${escape(r)}</li>`).join("");
+  document.getElementById("notes").innerHTML = insight.notes.map((n) => `<li>${escape(n)}</li>`).join("");
+  document.getElementById("ranking").innerHTML = v.ranking.map((r, i) =>
+    `<tr><td>${i + 1}</td><th>${escape(r.name)}</th><td class="num">${r.score.toFixed(4)}</td><td>${escape(r.reason)}</td></tr>`).join("");
+  document.getElementById("evidence").innerHTML = "<tr><th>store</th><th>what</th><th>ms</th></tr>" +
+    insight.evidence.map((e) => `<tr title="${escape(e.query)}"><td><span class="store ${e.store}">${e.store}</span></td>` +
+      `<td>${escape(e.what)}</td><td class="num">${e.latency_ms.toFixed(1)}</td></tr>`).join("");
+  const stores = Object.keys(insight.latency_by_store);
+  chart("latency").setOption({
+    grid: {left: 70, right: 30, top: 10, bottom: 20},
+    xAxis: {type: "value", name: "ms"}, yAxis: {type: "category", data: stores},
+    series: [{type: "bar", data: stores.map((s) => insight.latency_by_store[s]), label: {show: true, position: "right"}}],
+  }, true);
+}
+
+async function drawPrice(insight, symbol) {
+  const title = document.getElementById("price-title");
+  if (!symbol) {  // rotation and cascade: the ranking as bars
+    title.textContent = insight.question === "rotation" ? "Sector rotation scores" : "Exposure (mean fall after past hikes)";
+    const rows = insight.verdict.ranking;
+    chart("price").setOption({
+      grid: {left: 160, right: 30, top: 10, bottom: 30}, tooltip: {},
+      xAxis: {type: "value"}, yAxis: {type: "category", data: rows.map((r) => r.name).reverse()},
+      series: [{type: "bar", data: rows.map((r) => r.score).reverse()}],
+    }, true);
+    return;
+  }
+  const series = await get(`api/prices/${encodeURIComponent(symbol)}?as_of=${insight.as_of}&sessions=250`);
+  const last = series.closes[series.closes.length - 1];
+  const analogues = (insight.evidence.find((e) => e.store === "chroma" && Array.isArray(e.facts)) || {facts: []}).facts
+    .filter((a) => a.forward_return !== undefined);
+  const horizon = `+${insight.params.horizon || 20} sessions`;
+  const categories = analogues.length ? [...series.dates, horizon] : series.dates;
+  title.textContent = `${symbol} to ${series.as_of}` + (analogues.length ? ` · what followed ${analogues.length} similar past windows` : "");
+  chart("price").setOption({
+    tooltip: {trigger: "axis"}, legend: {top: 0},
+    grid: {left: 60, right: 30, top: 30, bottom: 40},
+    xAxis: {type: "category", data: categories}, yAxis: {type: "value", scale: true},
+    series: [
+      {name: "close", type: "line", showSymbol: false, data: series.closes},
+      {name: "analogues' outcomes", type: "scatter", symbolSize: 9,
+       data: analogues.map((a) => ({value: [horizon, +(last * (1 + a.forward_return)).toFixed(2)],
+                                    name: `${a.symbol} to ${a.window_end}: ${(100 * a.forward_return).toFixed(1)}%`})),
+       tooltip: {formatter: (p) => p.name}},
+    ],
+  }, true);
+}
+
+async function drawHeatmap(asOf) {
+  const m = await get(`api/correlations?as_of=${asOf}`);
+  const data = [];
+  m.coefficients.forEach((row, i) => row.forEach((v, j) => data.push([j, i, v])));
+  chart("heatmap").setOption({
+    tooltip: {formatter: (p) => `${m.symbols[p.value[1]]} / ${m.symbols[p.value[0]]}: ${p.value[2]}`},
+    grid: {left: 50, right: 20, top: 10, bottom: 70},
+    xAxis: {type: "category", data: m.symbols, axisLabel: {rotate: 90}}, yAxis: {type: "category", data: m.symbols},
+    visualMap: {min: -1, max: 1, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+                inRange: {color: ["#2166ac", "#f7f7f7", "#b2182b"]}, itemHeight: 120},
+    series: [{type: "heatmap", data}],
+  }, true);
+}
+
+async function drawGraph(symbol, asOf) {
+  const card = document.getElementById("graph-card");
+  card.hidden = !symbol;
+  if (!symbol) return;
+  const g = await get(`api/graph/${encodeURIComponent(symbol)}?as_of=${asOf}`);
+  const kinds = ["company", "sector", "stock", "event"];
+  chart("graph").setOption({
+    tooltip: {formatter: (p) => escape(p.data.label || p.data.kind || "")}, legend: {data: kinds, top: 0},
+    series: [{
+      type: "graph", layout: "force", roam: true, draggable: true, force: {repulsion: 260, edgeLength: 90},
+      categories: kinds.map((name) => ({name})),
+      label: {show: true, formatter: (p) => (p.data.kind === "event" ? p.data.date : p.data.label)},
+      data: g.nodes.map((n) => ({...n, name: n.id, category: kinds.indexOf(n.kind), symbolSize: n.id === symbol ? 42 : 24})),
+      links: g.edges.map((e) => ({source: e.source, target: e.target, label: {show: false}, value: e.kind,
+                                  lineStyle: {width: 1 + 3 * Math.abs(e.weight || 0)}})),
+    }],
+  }, true);
+}
+
+async function run(event) {
+  event?.preventDefault();
+  const q = Object.fromEntries(new FormData(form));
+  q.symbol = (q.symbol || "").trim().toUpperCase();
+  history.replaceState(null, "", "?" + new URLSearchParams(Object.entries(q).filter(([, v]) => v)));
+  say("Asking all four stores…");
+  document.body.dataset.ready = "false";
+  try {
+    const insight = await get(questionUrl(q));
+    document.getElementById("answer").hidden = false;
+    drawAnswer(insight);
+    const symbol = ["buy", "like"].includes(insight.question) ? insight.subject : null;
+    await Promise.all([drawPrice(insight, symbol), drawHeatmap(insight.as_of), drawGraph(symbol, insight.as_of)]);
+    say("");
+    document.body.dataset.ready = "true";
+  } catch (error) {
+    say(error.message);
+    document.body.dataset.ready = "error";
+  }
+}
+
+form.addEventListener("submit", run);
+form.question.addEventListener("change", showFields);
+const params = new URLSearchParams(location.search);
+for (const name of ["question", "symbol", "event", "as_of"]) if (params.get(name)) form[name].value = params.get(name);
+showFields();
+if (params.get("question")) run();
