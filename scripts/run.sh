@@ -55,6 +55,7 @@ print("waiting" if busy or not runs else max(runs, key=lambda r: r["run_after"])
 
 since=$(date -u +%Y-%m-%dT%H:%M:%S)
 airflow dags unpause semantic_index >/dev/null 2>&1 || true
+airflow dags unpause divergence_alerts >/dev/null 2>&1 || true  # event-driven: price_updates and price_bar
 trigger_and_wait company_graph '{"symbols": [], "provider": "offline"}'
 trigger_and_wait price_ingestion '{"symbols": [], "start": null, "end": null, "provider": "offline"}'
 trigger_and_wait market_events '{"symbols": [], "start": null, "end": null, "k": 5.0, "window": 60, "provider": "offline"}'
@@ -78,6 +79,13 @@ echo; python -m axiom ask buy AAPL --as-of 2022-06-15
 echo; python -m axiom ask rotation
 echo; python -m axiom ask cascade --event 2022-06-15
 echo; python -m axiom ask like AAPL
+
+echo
+echo "Divergence alerts (python -m axiom signals):"
+python -m axiom signals
+echo
+echo "Walk-forward evaluation of the signals (python -m axiom evaluate):"
+python -m axiom evaluate --chart "$STATE/evaluation.png"
 
 echo
 echo "Summary per store:"

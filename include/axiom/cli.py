@@ -10,6 +10,8 @@ python -m axiom ask buy AAPL [--as-of 2020-03-23] [--json]      is AAPL a buy?
 python -m axiom ask rotation [--as-of D]                         which sectors are rotating into strength?
 python -m axiom ask cascade [--event 2022-06-15 | --event "hike 50bp"] [--as-of D]   risk after a Fed decision
 python -m axiom ask like AAPL [--as-of D]                        stocks like AAPL
+python -m axiom signals [--follow]           the latest divergence alerts (--follow: as a stream consumer)
+python -m axiom evaluate [--start 2005-01-01] [--end 2022-12-31] [--horizon 20]   walk-forward evaluation
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import logging
 import sys
 
-from axiom import connections, schema, search
+from axiom import connections, evaluation, schema, search
 from axiom.analysts.judge import judge_from_env
 from axiom.config import Settings
 from axiom.insights.ask import ask, render
@@ -27,7 +29,7 @@ from axiom.insights.common import Stores
 from axiom.models import NothingChanged
 from axiom.pipelines import prices
 from axiom.status import counts
-from axiom.stores import ledger
+from axiom.stores import cache, ledger
 from axiom.validation import parse_date
 
 
@@ -124,6 +126,45 @@ def cmd_ask(args, settings: Settings) -> None:
     print(json.dumps(insight.to_json(), indent=2, default=str) if args.json else render(insight))
 
 
+def cmd_signals(args, settings: Settings) -> None:
+    """Without --follow: the newest signals on the stream. With it: read as a consumer group member,
+    print each alert (those left unacknowledged first), acknowledge it, and wait for more."""
+    client = connections.redis()
+    if not args.follow:
+        latest = cache.latest_signals(client, args.count)
+        print("no divergence alerts" if not latest else "\n".join(_signal_line(s) for s in latest))
+        return
+    print(f"following {cache.SIGNAL_STREAM} as {args.consumer} of group {args.group} (Ctrl-C to stop)")
+    try:
+        while True:
+            entries = cache.read_signals(client, group=args.group, consumer=args.consumer, block_ms=5000)
+            for _, signal in entries:
+                print(_signal_line(signal), flush=True)
+            cache.acknowledge(client, args.group, [entry_id for entry_id, _ in entries])
+    except KeyboardInterrupt:
+        pass
+
+
+def _signal_line(s: dict) -> str:
+    return (
+        f"{s['session']}  {s['a']}/{s['b']}  {s['moved']} moved  z {s['z']:+.2f}  r {s['coefficient']:.2f}  "
+        f"{s['a']} {s['close_a']:.2f} ({s['return_a']:+.2%})  {s['b']} {s['close_b']:.2f} ({s['return_b']:+.2%})"
+        f"\n    {s['trade']}"
+    )
+
+
+def cmd_evaluate(args, settings: Settings) -> None:
+    """Walk-forward evaluation of the buy verdicts and of divergences; headline tables and one chart."""
+    params = evaluation.EvaluationParams.parse({"start": args.start, "end": args.end, "horizon": args.horizon})
+    with connections.postgres() as pg:
+        verdicts = evaluation.evaluate_buy(pg, params)
+        spreads = evaluation.evaluate_divergences(pg, params)
+    print(evaluation.headline(verdicts, spreads))
+    if args.chart:
+        evaluation.charts(verdicts, spreads, args.chart)
+        print(f"chart: {args.chart}")
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -173,6 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
     question.add_argument("--json", action="store_true", help="the answer as JSON")
     question.add_argument("--no-cache", action="store_true", help="recompute, and keep nothing")
     question.set_defaults(run=cmd_ask)
+    sig = sub.add_parser("signals", help="divergence alerts from the signal stream")
+    sig.add_argument("--follow", action="store_true", help="read as a consumer group member and wait for more")
+    sig.add_argument("--group", default="axiom-cli")
+    sig.add_argument("--consumer", default="cli")
+    sig.add_argument("--count", type=positive_int, default=10)
+    sig.set_defaults(run=cmd_signals)
+    ev = sub.add_parser("evaluate", help="walk-forward evaluation of the buy verdicts and divergences")
+    ev.add_argument("--start", default="2005-01-01", help="YYYY-MM-DD")
+    ev.add_argument("--end", default="2022-12-31", help="YYYY-MM-DD")
+    ev.add_argument("--horizon", type=positive_int, default=20, help="sessions after each date")
+    ev.add_argument("--chart", default=None, help="write the chart (PNG) here")
+    ev.set_defaults(run=cmd_evaluate)
     return parser
 
 

@@ -11,8 +11,10 @@ Every key family and channel is named here once, singular ``{family}:{SYMBOL}:{w
   symbol's strongest pairs (TTL);
 * ``sector:momentum:latest``: each sector's returns and momentum score at the newest session (TTL);
 * ``insight:{hash}``: an answer to a user's question (TTL);
+* ``signal:stream``: a Redis Stream of trading signals, read by consumer groups (a consumer that was
+  away reads what it missed, and acknowledges it);
 * channels ``price_updates``, ``graph_updates``, ``market_events`` (and ``fed_events`` for Federal
-  Reserve decisions), ``correlation_updates``.
+  Reserve decisions), ``correlation_updates``, ``trading_signals`` (live listeners).
 
 Writes go through one pipeline round trip per batch.
 """
@@ -118,6 +120,46 @@ def top_correlations_key(symbol: str) -> str:
     return f"correlation:{symbol}:top"
 
 
+TRADING_SIGNALS = "trading_signals"
+SIGNAL_STREAM = "signal:stream"
+
+
+def stream_signals(client, signals: list[dict]) -> list[str]:
+    """XADD each signal (JSON in field ``signal``) to the stream, then PUBLISH it for live listeners; return the ids."""
+    pipe = client.pipeline(transaction=False)
+    for signal in signals:
+        body = json.dumps(signal, sort_keys=True, default=str)
+        pipe.xadd(SIGNAL_STREAM, {"signal": body})
+        pipe.publish(TRADING_SIGNALS, body)
+    replies = pipe.execute()
+    return [r.decode() if isinstance(r, bytes) else r for r in replies[0::2]]
+
+
+def read_signals(client, *, group: str, consumer: str, block_ms: int | None = None, count: int = 100) -> list:
+    """The signals this group member has not acknowledged (delivered again first), then new ones, as
+    (entry id, signal dict); creates the group (reading from the stream's start) on first use."""
+    try:
+        client.xgroup_create(SIGNAL_STREAM, group, id="0", mkstream=True)
+    except Exception as exc:  # the group exists: BUSYGROUP
+        if "BUSYGROUP" not in str(exc):
+            raise
+    entries = client.xreadgroup(group, consumer, {SIGNAL_STREAM: "0"}, count=count)
+    pending = entries[0][1] if entries else []
+    if not pending:
+        entries = client.xreadgroup(group, consumer, {SIGNAL_STREAM: ">"}, count=count, block=block_ms)
+        pending = entries[0][1] if entries else []
+    return [(i.decode() if isinstance(i, bytes) else i, json.loads(f[b"signal"])) for i, f in pending]
+
+
+def acknowledge(client, group: str, entry_ids: list[str]) -> int:
+    return client.xack(SIGNAL_STREAM, group, *entry_ids) if entry_ids else 0
+
+
+def latest_signals(client, count: int = 10) -> list[dict]:
+    """The newest signals on the stream, newest first."""
+    return [json.loads(f[b"signal"]) for _, f in client.xrevrange(SIGNAL_STREAM, count=count)]
+
+
 def insight_key(cache_key: str) -> str:
     """An answer to a user's question, under the hash of the question (see ``axiom.insights``)."""
     return f"insight:{cache_key}"
@@ -133,6 +175,7 @@ KEY_FAMILIES = {
     "correlation_keys": "correlation:*",
     "insight_keys": "insight:*",
     "sector_keys": "sector:*",
+    "signal_keys": "signal:*",
 }
 
 

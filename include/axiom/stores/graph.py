@@ -274,3 +274,11 @@ def neighbourhood(driver, symbol: str, as_of, *, events: int = 8) -> dict:
             edges.append({"source": symbol, "target": f"event:{e['event_id']}", "kind": "AFFECTED_BY",
                           "weight": e["impact"]})  # fmt: skip
     return {"symbol": symbol, "as_of": as_of.isoformat(), "nodes": nodes, "edges": edges}
+
+
+CORRELATED_PAIRS = """
+MATCH (a:Stock)-[r:CORRELATED_WITH]->(b:Stock)
+WHERE abs(r.coefficient) >= $min_coefficient AND ($symbols IS NULL OR a.symbol IN $symbols OR b.symbol IN $symbols)
+RETURN a.symbol AS a, b.symbol AS b, r.coefficient AS coefficient, r.window AS window, toString(r.as_of) AS as_of
+ORDER BY a, b
+"""

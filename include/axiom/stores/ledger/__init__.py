@@ -11,7 +11,8 @@ One module per table family owns that family's SQL; nothing outside this package
 * ``correlations``: ``correlation``;
 * ``judgements``: ``analyst_judgement``;
 * ``index_state``: what the semantic index last verified;
-* ``insights``: the answers to users' questions.
+* ``insights``: the answers to users' questions;
+* ``signals``: trading signals and the evaluations of Axiom's signals.
 
 Every write is one transaction per batch; every statement is parameterised (identifiers that
 are spliced in are module constants, never input).
@@ -27,6 +28,18 @@ from axiom.stores.ledger import (
     judgements,
     prices,
     runs,
+    signals,
 )
 
-__all__ = ["companies", "correlations", "db", "events", "index_state", "insights", "judgements", "prices", "runs"]
+__all__ = [
+    "companies",
+    "correlations",
+    "db",
+    "events",
+    "index_state",
+    "insights",
+    "judgements",
+    "prices",
+    "runs",
+    "signals",
+]

@@ -19,6 +19,8 @@ TABLES = (
     "analyst_judgement",
     "index_state",
     "insight",
+    "trading_signal",
+    "signal_evaluation",
     "rejected_row",
 )
 

@@ -1,0 +1,57 @@
+"""Divergence alerts: when correlated stocks move apart. Runs on every ``price_updates`` message (watched
+by the triggerer), and on every ``price_bar`` Asset event so an announcement missed while the triggerer
+was down is still handled. Each divergence goes to the ledger, the ``signal:stream`` Redis Stream and the
+``trading_signals`` channel, once.
+"""
+
+from __future__ import annotations
+
+import json
+
+from airflow.sdk import Param, dag, task
+
+from axiom import alerts
+from axiom_airflow.assets import PRICE_BAR, PRICE_UPDATES
+from axiom_airflow.common import DAG_DEFAULTS, symbols_param
+from axiom_airflow.stores import StoreSession
+
+
+def updated_symbols(triggering_asset_events) -> list[str] | None:
+    """The symbols the triggering price_updates messages name (None: check every pair)."""
+    symbols = set()
+    for events in (triggering_asset_events or {}).values():
+        for event in events:
+            payload = (event.extra or {}).get("payload")
+            data = payload.get("data") if isinstance(payload, dict) else None
+            try:
+                symbols.add(json.loads(data)["symbol"])
+            except (TypeError, ValueError, KeyError):
+                return None  # a price_bar event, or a message without one symbol: check every pair
+    return sorted(symbols) or None
+
+
+@dag(
+    dag_id="divergence_alerts",
+    schedule=PRICE_UPDATES | PRICE_BAR,
+    tags=["axiom", "alerts", "workflow"],
+    doc_md=__doc__,
+    params={
+        "symbols": symbols_param("Only pairs with these symbols; empty means the updated ones (or all)."),
+        "min_coefficient": Param(0.8, type="number", exclusiveMinimum=0, maximum=1, title="Minimum |r|"),
+        "z_threshold": Param(2.5, type="number", minimum=1, maximum=20, title="Divergence |z|"),
+    },
+    **DAG_DEFAULTS,
+)
+def divergence_alerts():
+    @task
+    def alert(params=None, triggering_asset_events=None) -> dict:
+        request = alerts.AlertParams.parse(
+            {**params, "symbols": params["symbols"] or updated_symbols(triggering_asset_events)}
+        )
+        with StoreSession() as stores:
+            return alerts.alert(stores.ledger, stores.client("driver"), stores.client("redis_client"), request)
+
+    alert()
+
+
+divergence_alerts()

@@ -1,0 +1,70 @@
+"""Divergence alerts from the real stores: once in the ledger, once on the stream, once on the channel."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from axiom import alerts
+from axiom.stores import cache, ledger
+from tests.integration.test_price_pipeline import Subscriber
+
+PRICES = {"symbols": ["XOM", "CVX", "KO"], "start": "2022-06-01", "end": "2022-12-31", "provider": "offline"}
+CORRELATIONS = {"symbols": ["XOM", "CVX", "KO"], "window": 30, "threshold": 0.7}
+
+
+@pytest.fixture
+def correlated(dagbag, clean_stores, pg):
+    """XOM and CVX drawn as CORRELATED_WITH (r >= 0.8 over the last 30 sessions of 2022)."""
+    for dag_id, conf in (("price_ingestion", PRICES), ("correlations", CORRELATIONS)):
+        assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
+    [pair] = [r for r in ledger.correlations.correlations(pg) if (r["a"], r["b"]) == ("CVX", "XOM")]
+    assert pair["coefficient"] >= 0.8
+    return pair
+
+
+def append_session(pg, day: str, moves: dict[str, float]) -> None:
+    """A test session after the offline history: each symbol's last close times (1 + move)."""
+    rows = []
+    for symbol, move in moves.items():
+        last = ledger.prices.latest_bars(pg, [symbol])[0]["close"]
+        rows.append({"symbol": symbol, "interval": "1d", "ts": pd.Timestamp(day, tz="UTC"), "open": None, "high": None,
+                     "low": None, "close": last * (1 + move), "volume": None})  # fmt: skip
+    ledger.prices.load_bars(pg, pd.DataFrame(rows), run_id=0, source="test", adjusted=True)
+
+
+def test_a_divergent_session_is_alerted_once_everywhere(correlated, pg, redis_client, neo4j_driver):
+    append_session(pg, "2022-12-29", {"XOM": 0.06, "CVX": -0.01, "KO": 0.0})  # XOM jumps, its twin does not
+    live = Subscriber(redis_client, cache.TRADING_SIGNALS)
+    try:
+        first = alerts.alert(pg, neo4j_driver, redis_client, alerts.AlertParams())
+        again = alerts.alert(pg, neo4j_driver, redis_client, alerts.AlertParams())
+    finally:
+        live.close()
+    assert (first["new"], first["streamed"]) == (1, 1) and (again["new"], again["streamed"]) == (0, 0)
+    [row] = ledger.signals.latest(pg)
+    assert (row["a"], row["b"], row["moved"], str(row["session"])) == ("CVX", "XOM", "XOM", "2022-12-29")
+    assert row["z"] <= -2.5  # CVX (a) fell against what XOM (b) predicts
+    assert "sell XOM, buy CVX" in row["trade"]
+    assert len(cache.latest_signals(redis_client)) == 1 and len(live.messages) == 1
+    assert live.messages[0]["moved"] == "XOM"
+
+
+def test_an_unacknowledged_alert_is_delivered_again(correlated, pg, redis_client, neo4j_driver):
+    append_session(pg, "2022-12-29", {"XOM": 0.06, "CVX": -0.01})
+    alerts.alert(pg, neo4j_driver, redis_client, alerts.AlertParams())
+    [(entry, signal)] = cache.read_signals(redis_client, group="desk", consumer="trader")
+    assert signal["a"] == "CVX"
+    # the trader crashed before acknowledging: the group delivers it again
+    assert [e for e, _ in cache.read_signals(redis_client, group="desk", consumer="trader")] == [entry]
+    assert cache.acknowledge(redis_client, "desk", [entry]) == 1
+    assert cache.read_signals(redis_client, group="desk", consumer="trader", block_ms=100) == []
+    # another group, away all along, still reads it
+    assert [s["b"] for _, s in cache.read_signals(redis_client, group="risk", consumer="r1")] == ["XOM"]
+
+
+def test_a_quiet_session_raises_no_alert_and_bad_params_are_refused(correlated, pg, redis_client, neo4j_driver):
+    append_session(pg, "2022-12-29", {"XOM": 0.004, "CVX": 0.005})
+    assert alerts.alert(pg, neo4j_driver, redis_client, alerts.AlertParams())["found"] == 0
+    with pytest.raises(ValueError, match="z_threshold must be at least 1"):
+        alerts.AlertParams(z_threshold=0.1)
