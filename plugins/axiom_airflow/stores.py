@@ -16,6 +16,7 @@ from airflow.providers.redis.hooks.redis import RedisHook
 
 from axiom import config
 from axiom.analysts.judge import judge_from_env
+from axiom.stores import ledger
 from axiom_airflow.hooks.chroma import ChromaHook
 
 CLIENT_NAMES = ("redis_client", "driver", "chroma_client", "judge")
@@ -40,7 +41,7 @@ class StoreSession:
         if "ledger" not in self._clients:
             conn = PostgresHook(postgres_conn_id=config.POSTGRES_CONN_ID).get_conn()
             conn.autocommit = True
-            conn.execute("SET TIME ZONE 'UTC'")  # session dates and casts in UTC, whatever the server's default
+            ledger.db.pin_utc(conn)
             self._stack.callback(conn.close)
             self._clients["ledger"] = conn
         return self._clients["ledger"]

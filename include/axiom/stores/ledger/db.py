@@ -36,6 +36,12 @@ def transaction(conn):
     return conn.transaction()
 
 
+def pin_utc(conn) -> None:
+    """Session dates and casts in UTC, whatever the server's default zone (a connection not opened by
+    ``axiom.connections``, which pins it in the connection options)."""
+    conn.execute("SET TIME ZONE 'UTC'")
+
+
 def copy_csv(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
     """The frame as CSV for ``COPY ... (FORMAT csv)``: empty unquoted fields are NULL, text is quoted.
 
