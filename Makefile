@@ -21,16 +21,14 @@ stop:  ## stop every service these scripts started
 run: start  ## start Airflow, run every pipeline on the bundled real data, print a summary per store
 	@scripts/run.sh
 
-test: start  ## run the test suite against the real services
+test: start  ## run the test suite against the real services, on stores of its own
 	@scripts/test.sh $(PYTEST_ARGS)
 
 status:  ## counts per store as one JSON object
 	@$(ENV) python -m axiom status
 
-bench: start  ## benchmarks: the full offline load per store, correlations, indexing, answers
-	@$(ENV) python benchmarks/ingest.py
-	@$(ENV) python benchmarks/analytics.py
-	@$(ENV) python benchmarks/insights.py
+bench: start  ## benchmarks on the tests' stores: the full offline load per store, correlations, indexing, answers
+	@scripts/bench.sh
 
 lint:  ## ruff, including Airflow 3 rules
 	@$(ENV) ruff check . && $(ENV) ruff format --check .

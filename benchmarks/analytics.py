@@ -7,7 +7,7 @@
 
 Needs the ledger filled (`make run`). Touches no collection but its own scratch one.
 
-    make bench        (or: scripts/env.sh python benchmarks/analytics.py)
+    make bench        (on the tests' own stores; one script: scripts/bench.sh analytics)
 """
 
 from __future__ import annotations

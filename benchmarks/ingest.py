@@ -4,7 +4,7 @@ Starts from an empty price ledger and price-pattern collection (like a first `ma
 each step, and compares the ledger load with a raw COPY of the same rows into an identical
 scratch table. It leaves the stores holding the full offline history, as `make run` would.
 
-    make bench        (or: scripts/env.sh python benchmarks/ingest.py [--repeat 3])
+    make bench        (on the tests' own stores; one script: scripts/bench.sh ingest [--repeat 3])
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     settings = Settings.from_env()
     pg, rds, neo, chroma = connections.postgres(), connections.redis(), connections.neo4j(), connections.chroma()
+    connections.require_test_stores(pg, rds, neo, chroma)  # it truncates the price ledger
     schema.migrate_postgres(pg)
     schema.migrate_neo4j(neo)
     landing = Path(tempfile.mkdtemp(prefix="axiom-bench-"))

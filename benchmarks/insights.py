@@ -6,7 +6,7 @@ against each store's client (Redis GET, the PostgreSQL statements, the Cypher re
 query) with no Axiom code around them. It prints p50/p99 of both, per store, and the ratio of the
 p50s (target: at most 1.5x). Needs the stores filled (`make run`).
 
-    make bench        (or: scripts/env.sh python benchmarks/insights.py [--calls 200])
+    make bench        (on the tests' own stores; one script: scripts/bench.sh insights [--calls 200])
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from airflow.sdk import chain, dag, task
 from axiom.config import Settings
 from axiom.pipelines import companies
 from axiom_airflow.assets import COMPANY_FUNDAMENTALS
-from axiom_airflow.common import DAG_DEFAULTS, migrate_schema, origin, provider_param, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, migrate_schema, origin, parsed, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
 from axiom_airflow.stores import StoreSession
 
@@ -31,7 +31,7 @@ def company_graph():
     def load_fundamentals(params=None, dag_run=None) -> int:
         with StoreSession() as stores:
             return companies.load_fundamentals(
-                stores.ledger, companies.CompanyParams.parse(params), origin=origin(dag_run)
+                stores.ledger, parsed(companies.CompanyParams.parse, params), origin=origin(dag_run)
             )
 
     loaded = load_fundamentals()

@@ -10,7 +10,7 @@ from airflow.sdk import Param, chain, dag, task
 from axiom.config import Settings
 from axiom.pipelines import correlations
 from axiom_airflow.assets import CORRELATION
-from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
 from axiom_airflow.stores import StoreSession
 
@@ -35,7 +35,7 @@ def correlations_dag():
     def compute(params=None, dag_run=None) -> int:
         with StoreSession() as stores:
             return correlations.compute(
-                stores.ledger, correlations.CorrelationParams.parse(params), origin=origin(dag_run)
+                stores.ledger, parsed(correlations.CorrelationParams.parse, params), origin=origin(dag_run)
             )
 
     computed = compute()

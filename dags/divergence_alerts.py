@@ -12,7 +12,7 @@ from airflow.sdk import Param, dag, task
 
 from axiom import alerts
 from axiom_airflow.assets import PRICE_BAR, PRICE_UPDATES
-from axiom_airflow.common import DAG_DEFAULTS, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, parsed, symbols_param
 from axiom_airflow.stores import StoreSession
 
 
@@ -45,8 +45,9 @@ def updated_symbols(triggering_asset_events) -> list[str] | None:
 def divergence_alerts():
     @task
     def alert(params=None, triggering_asset_events=None) -> dict:
-        request = alerts.AlertParams.parse(
-            {**params, "symbols": params["symbols"] or updated_symbols(triggering_asset_events)}
+        request = parsed(
+            alerts.AlertParams.parse,
+            {**params, "symbols": params["symbols"] or updated_symbols(triggering_asset_events)},
         )
         with StoreSession() as stores:
             return alerts.alert(stores.ledger, stores.client("driver"), stores.client("redis_client"), request)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, task
 
 from axiom import evaluation
-from axiom_airflow.common import DAG_DEFAULTS, date_param
+from axiom_airflow.common import DAG_DEFAULTS, date_param, parsed
 from axiom_airflow.stores import StoreSession
 
 
@@ -27,7 +27,7 @@ from axiom_airflow.stores import StoreSession
 def evaluate_signals():
     @task
     def evaluate(params=None) -> dict:
-        request = evaluation.EvaluationParams.parse(params)
+        request = parsed(evaluation.EvaluationParams.parse, params)
         with StoreSession() as stores:
             verdicts = evaluation.evaluate_buy(stores.ledger, request)
             spreads = evaluation.evaluate_divergences(stores.ledger, request)

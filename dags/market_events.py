@@ -9,7 +9,7 @@ from airflow.sdk import Param, chain, dag, task
 
 from axiom.pipelines import events
 from axiom_airflow.assets import MARKET_EVENT
-from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, provider_param, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
 from axiom_airflow.stores import StoreSession
 
@@ -26,7 +26,8 @@ from axiom_airflow.stores import StoreSession
         "k": Param(
             5.0,
             type="number",
-            exclusiveMinimum=0,
+            minimum=events.MIN_K,
+            maximum=events.MAX_K,
             title="k (sigma)",
             description="An abnormal move is a daily return of at least k standard deviations.",
         ),
@@ -46,7 +47,7 @@ def market_events():
     @task
     def collect(params=None, dag_run=None) -> int:
         with StoreSession() as stores:
-            return events.collect(stores.ledger, events.EventParams.parse(params), origin=origin(dag_run))
+            return events.collect(stores.ledger, parsed(events.EventParams.parse, params), origin=origin(dag_run))
 
     collected = collect()
     migrate_schema() >> collected

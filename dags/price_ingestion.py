@@ -11,7 +11,7 @@ from airflow.sdk import dag, task
 from axiom.config import Settings
 from axiom.pipelines import prices
 from axiom_airflow.assets import PRICE_BAR
-from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, provider_param, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
 from axiom_airflow.stores import StoreSession
 
@@ -36,7 +36,7 @@ def price_ingestion():
         with StoreSession() as stores:
             return prices.fetch(
                 stores.ledger,
-                prices.IngestParams.parse(params, scheduled_end=scheduled_end),
+                parsed(prices.IngestParams.parse, params, scheduled_end=scheduled_end),
                 landing_dir=Settings.from_env().landing_dir,
                 origin=origin(dag_run),
             )

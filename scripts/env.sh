@@ -28,6 +28,29 @@ export PATH="$VENV/bin:$PATH"
 # the bundled MiniLM is loaded from site-packages; nothing may download weights at run time
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False TQDM_DISABLE=1
 
+# use_test_stores: point every connection at the stores of tests and benchmarks, which never hold a
+# user's data: database "<name>_test" on the same PostgreSQL; a second Redis on the next port (pub/sub
+# channels are server-wide, so a db number alone would share them), db 15; a second Neo4j on the next
+# port (its database is named "axiomtest", which the test fixtures check before they wipe anything);
+# a second Chroma on the next port, database "axiom_test"; Airflow metadata in "airflow_test" and an
+# api-server on the next port. Each test server can be stopped and restarted by the fault tests alone.
+use_test_stores() {
+  local pg_db="${AIRFLOW_CONN_AXIOM_POSTGRES##*/}" redis="${AIRFLOW_CONN_AXIOM_REDIS%%\?*}"
+  local neo4j_port="${AIRFLOW_CONN_AXIOM_NEO4J##*:}" api_port="${AIRFLOW__API__PORT:-8080}"
+  local chroma="${AIRFLOW_CONN_AXIOM_CHROMA%%\?*}"
+  export AXIOM_STORES=test
+  export AIRFLOW_CONN_AXIOM_POSTGRES="${AIRFLOW_CONN_AXIOM_POSTGRES%/*}/${pg_db%%\?*}_test"
+  export AIRFLOW_CONN_AXIOM_REDIS="${redis%:*}:$((${redis##*:} + 1))?db=15"
+  export AIRFLOW_CONN_AXIOM_NEO4J="${AIRFLOW_CONN_AXIOM_NEO4J%:*}:$((neo4j_port + 1))"
+  export AIRFLOW_CONN_AXIOM_CHROMA="${chroma%:*}:$((${chroma##*:} + 1))?database=axiom_test"
+  export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN%/*}/airflow_test"
+  export AIRFLOW__API__PORT=$((api_port + 1))
+  export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$((api_port + 1))/execution/"
+  export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$STATE/airflow/test-logs"
+  export AXIOM_LANDING_DIR="$STATE/test-landing"
+  unset ANTHROPIC_API_KEY  # tests and benchmarks never call the paid API
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ] && [ $# -gt 0 ]; then
   cd "$ROOT" && exec "$@"
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop and inspect Axiom's local services without Docker.
 #   services.sh start           PostgreSQL, Redis, Neo4j, ChromaDB; Airflow metadata DB migrated
+#   services.sh start-test      the tests' own Redis, Neo4j (database "axiomtest") and ChromaDB, each on the next port
 #   services.sh start-airflow   Airflow 3 api-server, scheduler, dag-processor and triggerer
 #   services.sh stop-airflow    stops only the Airflow components
 #   services.sh stop            stops every process these commands started (by their PID files)
@@ -51,7 +52,7 @@ start_postgres() {
       -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_wal_size=2GB -c shared_buffers=256MB" start >/dev/null
   fi
   local db
-  for db in "$PG_DB" airflow airflow_test; do
+  for db in "$PG_DB" "${PG_DB}_test" airflow airflow_test; do
     if [ -z "$(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       log "postgres: creating database $db"
       PGPASSWORD="$PG_PASSWORD" psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -c "CREATE DATABASE \"$db\""
@@ -59,45 +60,46 @@ start_postgres() {
   done
 }
 
-start_redis() {
-  local dir="$STATE/redis"
-  if port_open "$REDIS_PORT"; then log "redis: reusing the server on 127.0.0.1:$REDIS_PORT"; return; fi
+start_redis() { # start_redis DIR PORT
+  local dir=$1 port=$2
+  if port_open "$port"; then log "redis: reusing the server on 127.0.0.1:$port"; return; fi
   mkdir -p "$dir"
-  log "redis: starting on 127.0.0.1:$REDIS_PORT"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$dir" --daemonize yes \
+  log "redis: starting on 127.0.0.1:$port"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "60 1000" --protected-mode yes
-  wait_for redis 20 port_open "$REDIS_PORT"
+  wait_for redis 20 port_open "$port"
 }
 
-start_neo4j() {
-  local home="$STATE/neo4j"
-  if port_open "$NEO4J_PORT"; then log "neo4j: reusing the server on 127.0.0.1:$NEO4J_PORT"; return; fi
-  [ -d "$home/lib" ] || die "Neo4j jars missing in $home/lib: run scripts/setup.sh"
+start_neo4j() { # start_neo4j HOME PORT DATABASE: a Neo4j server whose one database is named DATABASE
+  local home=$1 port=$2 database=$3 lib="$STATE/neo4j/lib"
+  if port_open "$port"; then log "neo4j: reusing the server on 127.0.0.1:$port"; return; fi
+  [ -d "$lib" ] || die "Neo4j jars missing in $lib: run scripts/setup.sh"
   mkdir -p "$home/conf" "$home/data" "$home/logs" "$home/plugins"
-  NEO4J_BOLT_PORT="$NEO4J_PORT" envsubst '${NEO4J_BOLT_PORT}' < "$ROOT/services/neo4j/neo4j.conf" > "$home/conf/neo4j.conf"
+  NEO4J_BOLT_PORT="$port" NEO4J_DATABASE="$database" envsubst '${NEO4J_BOLT_PORT} ${NEO4J_DATABASE}' \
+    < "$ROOT/services/neo4j/neo4j.conf" > "$home/conf/neo4j.conf"
   local opens=(--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
                --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED)
   if [ ! -f "$home/data/dbms/auth.ini" ] && [ ! -d "$home/data/databases" ]; then
     log "neo4j: setting the initial password"
-    NEO4J_HOME="$home" NEO4J_CONF="$home/conf" java "${opens[@]}" -cp "$home/lib/*" \
+    NEO4J_HOME="$home" NEO4J_CONF="$home/conf" java "${opens[@]}" -cp "$lib/*" \
       org.neo4j.cli.AdminTool dbms set-initial-password "$NEO4J_PASSWORD" >/dev/null
   fi
-  log "neo4j: starting on 127.0.0.1:$NEO4J_PORT"
-  nohup java -Xms512m -Xmx1g -XX:+UseG1GC "${opens[@]}" -cp "$home/lib/*" \
+  log "neo4j: starting on 127.0.0.1:$port (database $database)"
+  nohup java -Xms256m -Xmx1g -XX:+UseG1GC "${opens[@]}" -cp "$lib/*" \
     org.neo4j.server.CommunityEntryPoint --home-dir="$home" --config-dir="$home/conf" --console-mode \
     > "$home/logs/console.log" 2>&1 &
   echo $! > "$home/neo4j.pid"
-  wait_for neo4j 120 port_open "$NEO4J_PORT"
+  wait_for neo4j 120 port_open "$port"
 }
 
-start_chroma() {
-  local dir="$STATE/chroma"
-  if port_open "$CHROMA_PORT"; then log "chroma: reusing the server on 127.0.0.1:$CHROMA_PORT"; return; fi
+start_chroma() { # start_chroma DIR PORT
+  local dir=$1 port=$2
+  if port_open "$port"; then log "chroma: reusing the server on 127.0.0.1:$port"; return; fi
   mkdir -p "$dir"
-  log "chroma: starting on 127.0.0.1:$CHROMA_PORT"
-  nohup "$VENV/bin/chroma" run --path "$dir/data" --host 127.0.0.1 --port "$CHROMA_PORT" > "$dir/chroma.log" 2>&1 &
+  log "chroma: starting on 127.0.0.1:$port"
+  nohup "$VENV/bin/chroma" run --path "$dir/data" --host 127.0.0.1 --port "$port" > "$dir/chroma.log" 2>&1 &
   echo $! > "$dir/chroma.pid"
-  wait_for chroma 60 curl -sf "http://127.0.0.1:$CHROMA_PORT/api/v2/heartbeat" -o /dev/null
+  wait_for chroma 60 curl -sf "http://127.0.0.1:$port/api/v2/heartbeat" -o /dev/null
 }
 
 migrate_airflow() {
@@ -138,8 +140,11 @@ stop_all() {
   local bin
   stop_airflow
   stop_pidfile chroma "$STATE/chroma/chroma.pid"
+  stop_pidfile "chroma (tests)" "$STATE/chroma-test/chroma.pid"
   stop_pidfile neo4j "$STATE/neo4j/neo4j.pid"
+  stop_pidfile "neo4j (tests)" "$STATE/neo4j-test/neo4j.pid"
   stop_pidfile redis "$STATE/redis/redis.pid"
+  stop_pidfile "redis (tests)" "$STATE/redis-test/redis.pid"
   if [ -f "$STATE/postgres/data/postmaster.pid" ]; then
     bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
     log "postgres: stopping"
@@ -156,10 +161,13 @@ status() {
 }
 
 case "${1:-}" in
-  start) start_postgres; start_redis; start_neo4j; start_chroma; migrate_airflow ;;
+  start) start_postgres; start_redis "$STATE/redis" "$REDIS_PORT"; start_neo4j "$STATE/neo4j" "$NEO4J_PORT" neo4j
+         start_chroma "$STATE/chroma" "$CHROMA_PORT"; migrate_airflow ;;
+  start-test) start_redis "$STATE/redis-test" "$((REDIS_PORT + 1))"; start_neo4j "$STATE/neo4j-test" "$((NEO4J_PORT + 1))" axiomtest
+              start_chroma "$STATE/chroma-test" "$((CHROMA_PORT + 1))" ;;
   start-airflow) start_airflow ;;
   stop-airflow) stop_airflow ;;
   stop) stop_all ;;
   status) status ;;
-  *) echo "usage: $0 start|start-airflow|stop-airflow|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|start-test|start-airflow|stop-airflow|stop|status" >&2; exit 2 ;;
 esac

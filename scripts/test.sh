@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# `make test`: pytest against the real services. The tests need the stores to themselves, so
-# Airflow's components (left running by `make run`) are stopped first, and Airflow's metadata for
-# the tests' dag.test() runs lives in its own database ("airflow_test").
+# `make test`: pytest against the real services, on stores of its own (see use_test_stores in env.sh):
+# the data of `make run` and a running Airflow are left alone. Airflow's metadata for the tests'
+# dag.test() runs and Airflow components lives in "airflow_test"; the paid API is never called.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-"$ROOT/scripts/services.sh" stop-airflow
-
-export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN%/*}/airflow_test"
+use_test_stores
+"$ROOT/scripts/services.sh" start-test
 airflow db migrate >"$STATE/airflow/migrate-test.log" 2>&1 || { tail -n 20 "$STATE/airflow/migrate-test.log"; exit 1; }
 exec python -m pytest "$@"

@@ -1,13 +1,19 @@
 """Fixtures for tests against the real services that `make test` starts.
 
-The stores are the local ones named in .env. Each test that writes starts from empty stores
-(`clean_stores`) and leaves its data behind for inspection: `make run` afterwards rebuilds the
-full picture.
+The stores are the tests' own (scripts/env.sh ``use_test_stores``: a ``*_test`` PostgreSQL
+database, Redis db 15, a second Neo4j whose database is ``axiomtest``, Chroma database
+``axiom_test``); nothing is wiped unless all four are. Each test that writes starts from empty
+stores (`clean_stores`) and leaves its data behind for inspection. The paid API is never called.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,8 +23,10 @@ from axiom.stores import ledger, vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 
-if "AIRFLOW_CONN_AXIOM_POSTGRES" not in os.environ:
-    pytest.exit("run the tests through `make test` (or scripts/env.sh pytest): the .env settings are missing", 2)
+if os.environ.get("AXIOM_STORES") != "test":
+    pytest.exit("run the tests through `make test`: it points every connection at the tests' own stores", 2)
+os.environ.pop("ANTHROPIC_API_KEY", None)  # the Claude path is tested through a fake transport only
+os.environ.setdefault("AXIOM_RETRY_DELAY", "1")  # DAG retries a second apart (30 s by default), read at import
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +56,8 @@ def chroma_client():
 
 
 def wipe(pg, redis_client, neo4j_driver, chroma_client) -> None:
-    """Empty every store Axiom writes to (schema stays)."""
+    """Empty every store Axiom writes to (schema stays), once it is sure they are the test stores."""
+    connections.require_test_stores(pg, redis_client, neo4j_driver, chroma_client)
     pg.execute(f"TRUNCATE {', '.join(ledger.db.TABLES)}, ingestion_run")
     redis_client.flushdb()
     with neo4j_driver.session() as session:
@@ -75,3 +84,42 @@ def dagbag():
 @pytest.fixture
 def price_patterns(chroma_client):
     return vectors.price_patterns(chroma_client)
+
+
+API_URL = f"http://127.0.0.1:{os.environ.get('AIRFLOW__API__PORT', '8081')}"
+
+
+@contextmanager
+def airflow_components(*parts: str, logs: Path):
+    """Real Airflow components (``api-server``, ``scheduler``, ``dag-processor``, ``triggerer``) on
+    the tests' metadata database, each logging to ``logs/<part>.log``; stopped (by their PIDs) on exit."""
+    logs.mkdir(parents=True, exist_ok=True)
+    started = []
+    try:
+        for part in parts:
+            with (logs / f"{part}.log").open("w") as out:
+                started.append(
+                    subprocess.Popen(["airflow", part], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                )
+        if "api-server" in parts:
+            for _ in range(120):
+                try:
+                    urllib.request.urlopen(f"{API_URL}/api/v2/monitor/health", timeout=2)
+                    break
+                except OSError:
+                    for part, process in zip(parts, started, strict=True):
+                        assert process.poll() is None, (logs / f"{part}.log").read_text()[-2000:]
+                    time.sleep(1)
+            else:
+                pytest.fail(
+                    f"the api-server did not answer within 120 s: {(logs / 'api-server.log').read_text()[-2000:]}"
+                )
+        yield API_URL
+    finally:
+        for process in started:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)

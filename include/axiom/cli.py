@@ -12,6 +12,8 @@ python -m axiom ask cascade [--event 2022-06-15 | --event "hike 50bp"] [--as-of 
 python -m axiom ask like AAPL [--as-of D]                        stocks like AAPL
 python -m axiom signals [--follow]           the latest divergence alerts (--follow: as a stream consumer)
 python -m axiom evaluate [--start 2005-01-01] [--end 2022-12-31] [--horizon 20]   walk-forward evaluation
+python -m axiom doctor [--json]              does every projection hold what the ledger says? (exit 1: drift)
+python -m axiom rebuild --store redis|neo4j|chroma   rebuild a projection from the ledger alone
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import json
 import logging
 import sys
 
-from axiom import connections, evaluation, schema, search
+from axiom import connections, evaluation, projections, schema, search
 from axiom.analysts.judge import judge_from_env
 from axiom.config import Settings
 from axiom.insights.ask import ask, render
@@ -165,6 +167,46 @@ def cmd_evaluate(args, settings: Settings) -> None:
         print(f"chart: {args.chart}")
 
 
+def cmd_doctor(args, settings: Settings) -> int:
+    """Compare every projection with the ledger; print what differs, per store; exit 1 on drift."""
+    with connections.postgres() as pg, connections.neo4j() as driver:
+        drifts = projections.doctor(
+            pg, connections.redis(), driver, connections.chroma(), window=settings.pattern_window
+        )
+    if args.json:
+        print(json.dumps([d.as_dict() for d in drifts], indent=2))
+    for d in drifts:
+        if args.json:
+            break
+        mark = "DRIFT" if d.drifted else "ok"
+        line = f"{mark:5}  {d.store:6} {d.kind:20} expected {d.expected:>7}  held {d.held:>7}"
+        if d.drifted:
+            line += f"  missing {len(d.missing)}, extra {len(d.extra)}, different {len(d.different)}"
+            for name in ("missing", "extra", "different"):
+                if getattr(d, name):
+                    line += f"\n         {name}: {', '.join(str(k) for k in getattr(d, name)[: projections.EXAMPLES])}"
+        print(line)
+    drifted = projections.summary(drifts)
+    if any(drifted.values()):
+        stores = [s for s, n in drifted.items() if n]
+        print(f"drift in {', '.join(stores)}: python -m axiom rebuild --store {stores[0]}", file=sys.stderr)
+        return 1
+    print("no drift: every projection holds what the ledger says")
+    return 0
+
+
+def cmd_rebuild(args, settings: Settings) -> None:
+    """Empty one projection and write it again from the ledger alone."""
+    with connections.postgres() as pg:
+        if args.store == "neo4j":
+            with connections.neo4j() as driver:
+                done = projections.rebuild(pg, "neo4j", driver, settings=settings)
+        else:
+            client = connections.redis() if args.store == "redis" else connections.chroma()
+            done = projections.rebuild(pg, args.store, client, settings=settings)
+    print(json.dumps(done, default=str))
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -226,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--horizon", type=positive_int, default=20, help="sessions after each date")
     ev.add_argument("--chart", default=None, help="write the chart (PNG) here")
     ev.set_defaults(run=cmd_evaluate)
+    doc = sub.add_parser("doctor", help="compare every projection with the ledger (exit 1 on drift)")
+    doc.add_argument("--json", action="store_true", help="every comparison as JSON")
+    doc.set_defaults(run=cmd_doctor)
+    reb = sub.add_parser("rebuild", help="rebuild one projection from the ledger alone")
+    reb.add_argument("--store", required=True, choices=projections.STORES)
+    reb.set_defaults(run=cmd_rebuild)
     return parser
 
 
@@ -236,13 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     for chatty in ("httpx", "neo4j.notifications", "sentence_transformers"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
-        args.run(args, Settings.from_env())
+        return args.run(args, Settings.from_env()) or 0
     except ValueError as exc:  # bad input: a usage error, not a traceback
         parser.error(str(exc))
     except LookupError as exc:
         print(f"axiom: {exc}", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":

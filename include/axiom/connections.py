@@ -87,4 +87,36 @@ def chroma():
     from axiom.stores.vectors import connect
 
     info = connection_info(config.CHROMA_CONN_ID)
-    return connect(host=info.host, port=info.port, path=info.extra.get("path"))
+    return connect(host=info.host, port=info.port, path=info.extra.get("path"), database=info.extra.get("database"))
+
+
+TEST_DATABASES = {"neo4j": "axiomtest", "chroma": "axiom_test"}
+
+
+def not_test_stores(pg, redis_client, driver, chroma_client) -> list[str]:
+    """Why these clients are not the stores of tests and benchmarks (empty when they are).
+
+    Code that empties stores asks this first, so ``make test`` and ``make bench`` can never wipe
+    a user's data: scripts/env.sh ``use_test_stores`` points every connection at its test twin.
+    """
+    from axiom.stores import graph, ledger
+
+    problems = []
+    if os.environ.get("AXIOM_STORES") != "test":
+        problems.append("AXIOM_STORES is not 'test' (run through `make test` or `make bench`)")
+    if not (name := ledger.db.database_name(pg)).endswith("_test"):
+        problems.append(f"PostgreSQL database {name!r} is not a *_test database")
+    if redis_client.connection_pool.connection_kwargs.get("db", 0) == 0:
+        problems.append("Redis is on db 0, the user's")
+    if (name := graph.database_name(driver)) != TEST_DATABASES["neo4j"]:
+        problems.append(f"Neo4j database {name!r} is not the test instance's {TEST_DATABASES['neo4j']!r}")
+    if chroma_client.database != TEST_DATABASES["chroma"]:
+        problems.append(f"Chroma database {chroma_client.database!r} is not {TEST_DATABASES['chroma']!r}")
+    return problems
+
+
+def require_test_stores(pg, redis_client, driver, chroma_client) -> None:
+    """Refuse (RuntimeError with every reason) unless the clients are the test stores."""
+    problems = not_test_stores(pg, redis_client, driver, chroma_client)
+    if problems:
+        raise RuntimeError("refusing to empty stores that may hold a user's data: " + "; ".join(problems))

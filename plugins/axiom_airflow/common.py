@@ -1,21 +1,62 @@
-"""What every Axiom DAG shares: defaults, the usual Params, and the schema task."""
+"""What every Axiom DAG shares: defaults, the failure path, the usual Params, and the schema task."""
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from airflow.sdk import Param, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from axiom import schema
+from axiom.stores import ledger
 from axiom.validation import SYMBOL_PATTERN
 from axiom_airflow.stores import StoreSession
+
+log = logging.getLogger(__name__)
+P = TypeVar("P")
+
+
+def origin(dag_run) -> str:
+    """The DAG run an ingestion run comes from: a retried first task reopens the run it started."""
+    return f"{dag_run.dag_id}/{dag_run.run_id}"
+
+
+def record_failure(context) -> None:
+    """Task failure callback (after the last retry): the DAG run's ingestion run, if it opened one, is
+    marked ``failed`` with the task and the error, so no run stays ``running`` forever."""
+    ti, error = context["ti"], context.get("exception")
+    reason = f"{ti.task_id}: {type(error).__name__}: {error}" if error else f"{ti.task_id} failed"
+    try:
+        with StoreSession() as stores:
+            run_id = ledger.runs.fail(stores.ledger, origin(context["dag_run"]), reason)
+    except Exception:  # the ledger itself may be what failed; the task's own error is what matters
+        log.exception("could not record the failure of %s in the ledger", ti.task_id)
+        return
+    if run_id is not None:
+        log.error("ingestion run %d failed: %s", run_id, reason)
+
+
+def parsed(parse: Callable[..., P], params: dict, **kwargs) -> P:
+    """A run's Params through ``parse``; a value no retry can fix (end before start) fails the task at once."""
+    try:
+        return parse(params, **kwargs)
+    except ValueError as exc:
+        raise AirflowFailException(f"invalid Params: {exc}") from exc
+
 
 DAG_DEFAULTS = {
     "start_date": datetime(2026, 1, 1, tzinfo=UTC),
     "catchup": False,
     "max_active_runs": 1,
-    "default_args": {"retries": 2, "retry_delay": timedelta(seconds=30)},
+    "default_args": {
+        "retries": 2,
+        "retry_delay": timedelta(seconds=float(os.environ.get("AXIOM_RETRY_DELAY", 30))),
+        "on_failure_callback": record_failure,
+    },
 }
 
 
@@ -41,11 +82,6 @@ def provider_param(description: str) -> Param:
         title="Provider",
         description=description,
     )
-
-
-def origin(dag_run) -> str:
-    """The DAG run an ingestion run comes from: a retried first task reopens the run it started."""
-    return f"{dag_run.dag_id}/{dag_run.run_id}"
 
 
 @task

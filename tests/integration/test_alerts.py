@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 import pandas as pd
 import pytest
 
@@ -68,3 +71,62 @@ def test_a_quiet_session_raises_no_alert_and_bad_params_are_refused(correlated, 
     assert alerts.alert(pg, neo4j_driver, redis_client, alerts.AlertParams())["found"] == 0
     with pytest.raises(ValueError, match="z_threshold must be at least 1"):
         alerts.AlertParams(z_threshold=0.1)
+
+
+def divergence_runs() -> dict[str, tuple[str, list[str]]]:
+    """divergence_alerts runs in the tests' metadata database: run id -> (state, triggering asset names)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        runs = session.query(DagRun).filter(DagRun.dag_id == "divergence_alerts").all()
+        return {r.run_id: (r.state, [e.asset.name for e in r.consumed_asset_events]) for r in runs}
+
+
+def watching(redis_client) -> bool:
+    """Whether a triggerer listens on price_updates (pub/sub is at-most-once: publish only then)."""
+    return dict(redis_client.pubsub_numsub(cache.PRICE_UPDATES)).get(cache.PRICE_UPDATES.encode(), 0) > 0
+
+
+def wait_until(what: str, check, *, seconds: int, logs) -> None:
+    for _ in range(seconds):
+        if check():
+            return
+        time.sleep(1)
+    tails = {p.name: p.read_text()[-1500:] for p in sorted(logs.glob("*.log"))}
+    pytest.fail(f"{what} did not happen within {seconds} s; component logs: {tails}")
+
+
+def test_a_price_update_on_the_channel_starts_an_alert_run(correlated, pg, redis_client, tmp_path):
+    """The event-driven path through the real scheduler, dag-processor, triggerer and api-server."""
+    from tests.conftest import airflow_components
+
+    append_session(pg, "2022-12-29", {"XOM": 0.06, "CVX": -0.01})
+    logs = tmp_path / "airflow"
+    with airflow_components("api-server", "scheduler", "dag-processor", "triggerer", logs=logs):
+        unpause = ["airflow", "dags", "unpause", "divergence_alerts"]
+        wait_until(
+            "the dag-processor parsing divergence_alerts",
+            lambda: subprocess.run(unpause, capture_output=True).returncode == 0,
+            seconds=180,
+            logs=logs,
+        )
+        wait_until("the triggerer subscribing to price_updates", lambda: watching(redis_client), seconds=180, logs=logs)
+        before = set(divergence_runs())
+        message = {"symbol": "XOM", "close": 1.0, "ts": "2022-12-29T00:00:00+00:00", "interval": "1d", "run_id": 0}
+        assert cache.publish(redis_client, cache.PRICE_UPDATES, [message]).received >= 1
+
+        def watched_run_succeeded() -> bool:
+            new = [
+                state
+                for run_id, (state, assets) in divergence_runs().items()
+                if run_id not in before and "price_updates" in assets
+            ]
+            assert "failed" not in new, f"the alert run failed; see {logs}"
+            return "success" in new
+
+        wait_until("a successful divergence_alerts run started by the message", watched_run_succeeded,
+                   seconds=240, logs=logs)  # fmt: skip
+    [row] = ledger.signals.latest(pg)
+    assert (row["a"], row["b"], row["moved"]) == ("CVX", "XOM", "XOM")
+    assert len(cache.latest_signals(redis_client)) == 1

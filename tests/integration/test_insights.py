@@ -14,9 +14,11 @@ from datetime import date
 
 import pytest
 
+from axiom import connections
 from axiom.analysts.judge import judge_from_env
 from axiom.insights.ask import ask
 from axiom.insights.common import Stores
+from axiom.stores import graph
 
 FIRST = {"symbols": [], "start": "2018-01-01", "end": "2022-06-30", "provider": "offline"}
 LATER = {"symbols": [], "start": "2022-07-01", "end": "2022-12-31", "provider": "offline"}
@@ -161,7 +163,8 @@ def test_the_ask_dag_logs_and_keeps_the_answer(stores, dagbag):
 
 
 def test_an_empty_graph_is_a_clear_error(stores, neo4j_driver):
-    """Last in this module: it empties the graph."""
+    """Last in this module: it empties the (test instance's) graph."""
+    assert graph.database_name(neo4j_driver) == connections.TEST_DATABASES["neo4j"]
     with neo4j_driver.session() as s:
         s.run("MATCH (n) DETACH DELETE n").consume()
     with pytest.raises(LookupError, match="the graph reaches no company"):

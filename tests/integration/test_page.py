@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PORT = os.environ.get("AIRFLOW__API__PORT", "8080")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -31,7 +25,7 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="module")
 def api_server(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
     """The pipelines' data, then a real ``airflow api-server`` on loopback, stopped afterwards."""
-    from tests.conftest import wipe
+    from tests.conftest import airflow_components, wipe
     from tests.integration.test_api import DAGS
 
     with pytest.MonkeyPatch.context() as mp:
@@ -39,25 +33,8 @@ def api_server(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_f
         wipe(pg, redis_client, neo4j_driver, chroma_client)
         for dag_id, conf in DAGS[:3]:
             assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
-    log = tmp_path_factory.mktemp("api-server") / "api-server.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            ["airflow", "api-server"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/v2/monitor/health", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, log.read_text()[-2000:]
-                time.sleep(1)
-        else:
-            pytest.fail(f"the api-server did not answer within 120 s: {log.read_text()[-2000:]}")
-        yield f"http://127.0.0.1:{PORT}"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+    with airflow_components("api-server", logs=tmp_path_factory.mktemp("airflow")) as url:
+        yield url
 
 
 def chromium(*args: str, profile: Path) -> str:

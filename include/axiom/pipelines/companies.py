@@ -138,18 +138,23 @@ def vectorise_descriptions(conn, run_id: int, *, chroma_client) -> int:
     return written
 
 
+def metadata_items(conn, symbols: list[str] | None = None) -> dict[str, dict]:
+    """``company:{SYMBOL}:metadata`` key -> the company's latest facts (all companies when ``symbols`` is None)."""
+    symbols = ledger.companies.symbols(conn) if symbols is None else symbols
+    return {cache.company_metadata_key(row["symbol"]): row for row in company_rows(conn, symbols)}
+
+
 def cache_metadata(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
     """Redis ``company:{SYMBOL}:metadata`` JSON for fast API reads."""
-    symbols = list(ledger.runs.scope(conn, run_id).symbols)
-    items = {cache.company_metadata_key(row["symbol"]): row for row in company_rows(conn, symbols)}
+    items = metadata_items(conn, list(ledger.runs.scope(conn, run_id).symbols))
     return cache.cache_json(redis_client, items, ttl_seconds=ttl_seconds)
 
 
 def announce(conn, run_id: int, *, redis_client) -> int:
     """Last: one ``graph_updates`` message per company, then the run is marked succeeded."""
     symbols = ledger.runs.scope(conn, run_id).symbols
-    sent = cache.publish(
+    sent, received = cache.publish(
         redis_client, cache.GRAPH_UPDATES, [{"symbol": s, "type": "company", "run_id": run_id} for s in symbols]
     )
-    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent})
+    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "received": received})
     return sent

@@ -201,12 +201,13 @@ def cache_matrix(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
     ):
         log.info("run %d: the cached matrix is newer than this run's as-of: left as it is", run_id)
         return 0
-    params = CorrelationParams(
-        symbols=list(run.scope.symbols),
-        window=run.scope.window,
-        threshold=run.params["threshold"],
-        as_of=run.scope.latest_as_of,
-    )
+    items = matrix_items(conn, list(run.scope.symbols), window=run.scope.window, as_of=run.scope.latest_as_of)
+    return cache.cache_json(redis_client, items, ttl_seconds=ttl_seconds)
+
+
+def matrix_items(conn, symbols: list[str], *, window: int, as_of: date) -> dict[str, dict]:
+    """``correlation:matrix:latest`` and each ``correlation:{SYMBOL}:top``, recomputed from the ledger's prices."""
+    params = CorrelationParams(symbols=symbols, window=window, as_of=as_of)
     [m] = matrices(conn, params)
     coeffs = np.where(m.observations >= params.min_observations, m.coefficients, np.nan)
     matrix = {
@@ -226,7 +227,7 @@ def cache_matrix(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
             "window": m.window,
             "top": [{"symbol": s, "coefficient": round(r, 6)} for s, r in top],
         }
-    return cache.cache_json(redis_client, items, ttl_seconds=ttl_seconds)
+    return items
 
 
 def vectorise(conn, run_id: int, *, chroma_client) -> int:
@@ -250,6 +251,6 @@ def announce(conn, run_id: int, *, redis_client) -> int:
         "as_of": run.scope.latest_as_of.isoformat() if run.scope.latest_as_of else None,
         "significant": run.stats.get("significant", 0),
     }
-    sent = cache.publish(redis_client, cache.CORRELATION_UPDATES, [message])
-    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent})
+    sent, received = cache.publish(redis_client, cache.CORRELATION_UPDATES, [message])
+    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "received": received})
     return sent

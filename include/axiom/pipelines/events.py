@@ -32,6 +32,9 @@ DATASET = "market_event"
 RECENT_EVENTS_KEPT = 50
 
 
+MIN_K, MAX_K = 1.0, 20.0
+
+
 @dataclass(frozen=True)
 class EventParams:
     """What to collect: ``k`` and ``window`` define an abnormal move (|return| >= k sigma of ``window`` sessions)."""
@@ -44,8 +47,8 @@ class EventParams:
     window: int = 60
 
     def __post_init__(self):
-        if not self.k > 0:
-            raise ValueError(f"k must be positive, got {self.k}")
+        if not MIN_K <= self.k <= MAX_K:  # below 1 sigma every other session is "abnormal"; NaN fails too
+            raise ValueError(f"k must be between {MIN_K} and {MAX_K} standard deviations, got {self.k}")
         if not 5 <= self.window <= 500:
             raise ValueError(f"window must be between 5 and 500 sessions, got {self.window}")
 
@@ -191,9 +194,9 @@ def classify(conn, run_id: int, *, judge: Judge) -> dict:
     return stats
 
 
-def graph_events(conn, run_id: int, *, driver) -> int:
-    """MarketEvent nodes with AFFECTED_BY (companies) and AFFECTS (sectors) edges, from the ledger."""
-    events = _run_events(conn, run_id)
+def graph_rows(conn, event_ids: list[int] | None) -> tuple[list[dict], list[dict]]:
+    """MarketEvent node rows and their sector exposures for ``event_ids`` (all when None), from the ledger."""
+    events = ledger.events.market_events(conn, event_ids)
     rows = [
         {
             "event_id": e["event_id"],
@@ -207,7 +210,12 @@ def graph_events(conn, run_id: int, *, driver) -> int:
         }
         for e in events
     ]
-    exposures = ledger.events.sensitivities(conn, [e["event_id"] for e in events])
+    return rows, ledger.events.sensitivities(conn, [e["event_id"] for e in events])
+
+
+def graph_events(conn, run_id: int, *, driver) -> int:
+    """MarketEvent nodes with AFFECTED_BY (companies) and AFFECTS (sectors) edges, from the ledger."""
+    rows, exposures = graph_rows(conn, list(ledger.runs.scope(conn, run_id).event_ids))
     graph.merge_events(driver, rows, exposures)
     log.info("run %d: %d MarketEvent nodes, %d sector exposures", run_id, len(rows), len(exposures))
     return len(rows)
@@ -222,12 +230,17 @@ def vectorise_events(conn, run_id: int, *, chroma_client) -> int:
     return written
 
 
+def recent_scores(events: list[dict]) -> dict[str, dict[str, float]]:
+    """``event:{SYMBOL}:recent`` key -> {event id: event time}: the members the events add."""
+    scored: dict[str, dict[str, float]] = {}
+    for e in events:
+        scored.setdefault(cache.recent_events_key(e["symbol"]), {})[str(e["event_id"])] = e["occurred_at"].timestamp()
+    return scored
+
+
 def cache_recent(conn, run_id: int, *, redis_client) -> int:
     """Redis ``event:{SYMBOL}:recent`` sorted sets (score = event time), trimmed to the newest 50."""
-    scored: dict[str, dict[str, float]] = {}
-    for e in _run_events(conn, run_id):
-        scored.setdefault(cache.recent_events_key(e["symbol"]), {})[str(e["event_id"])] = e["occurred_at"].timestamp()
-    return cache.add_recent(redis_client, scored, keep=RECENT_EVENTS_KEPT)
+    return cache.add_recent(redis_client, recent_scores(_run_events(conn, run_id)), keep=RECENT_EVENTS_KEPT)
 
 
 def announce(conn, run_id: int, *, redis_client) -> int:
@@ -245,7 +258,8 @@ def announce(conn, run_id: int, *, redis_client) -> int:
         }
         for e in _run_events(conn, run_id)
     ]
-    sent = cache.publish(redis_client, cache.MARKET_EVENTS, messages)
+    sent, received = cache.publish(redis_client, cache.MARKET_EVENTS, messages)
     fed = cache.publish(redis_client, cache.FED_EVENTS, [m for m in messages if m["event_type"] == "fed_decision"])
-    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "fed_announced": fed})
+    stats = {"announced": sent, "received": received, "fed_announced": fed.sent, "fed_received": fed.received}
+    ledger.runs.finish(conn, run_id, "succeeded", stats)
     return sent

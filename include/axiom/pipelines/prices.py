@@ -222,17 +222,25 @@ def vectorise_patterns(conn, run_id: int, *, chroma_client, window: int) -> int:
 def cache_sector_momentum(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
     """Redis ``sector:momentum:latest``: every sector's returns, relative strength and rotation score at the
     ledger's newest session (the cached scores the rotation question reads), refreshed whenever prices load."""
+    value = sector_momentum(conn)
+    if value is None:
+        log.info("run %d: no companies or prices yet, no sector momentum", run_id)
+        return 0
+    cache.cache_json(redis_client, {cache.SECTOR_MOMENTUM: value}, ttl_seconds=ttl_seconds)
+    log.info("run %d: sector momentum of %d sectors at %s", run_id, len(value["sectors"]), value["as_of"])
+    return len(value["sectors"])
+
+
+def sector_momentum(conn) -> dict | None:
+    """Every sector's returns, relative strength and rotation score at the ledger's newest session (None
+    without companies or prices): the value of ``sector:momentum:latest``."""
     sectors = {c.symbol: c.sector for c in ledger.companies.latest_companies(conn)}
     span = ledger.prices.session_span(conn)
     if not sectors or span is None:
-        log.info("run %d: no companies or prices yet, no sector momentum", run_id)
-        return 0
+        return None
     closes = ledger.prices.closes(conn, sorted(sectors), since=history_start(span[1], max(HORIZONS)), until=span[1])
     table = sector_table(closes.pivot(index="ts", columns="symbol", values="close").sort_index(), sectors)
-    value = {"as_of": span[1].isoformat(), "sectors": table.reset_index().to_dict(orient="records")}
-    cache.cache_json(redis_client, {cache.SECTOR_MOMENTUM: value}, ttl_seconds=ttl_seconds)
-    log.info("run %d: sector momentum of %d sectors at %s", run_id, len(table), span[1])
-    return len(table)
+    return {"as_of": span[1].isoformat(), "sectors": table.reset_index().to_dict(orient="records")}
 
 
 def vectorise_sector_profiles(conn, run_id: int, *, chroma_client) -> int:
@@ -267,7 +275,7 @@ def announce(conn, run_id: int, *, redis_client) -> int:
         }
         for b in ledger.prices.latest_bars(conn, scope.symbols, scope.interval)
     ]
-    sent = cache.publish(redis_client, cache.PRICE_UPDATES, messages)
-    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent})
-    log.info("run %d: announced %d symbols on %s", run_id, sent, cache.PRICE_UPDATES)
+    sent, received = cache.publish(redis_client, cache.PRICE_UPDATES, messages)
+    ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "received": received})
+    log.info("run %d: announced %d symbols on %s (%d deliveries)", run_id, sent, cache.PRICE_UPDATES, received)
     return sent

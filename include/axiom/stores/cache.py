@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import NamedTuple
 
 PRICE_UPDATES = "price_updates"
 
@@ -31,9 +32,10 @@ def latest_price_key(symbol: str) -> str:
     return f"price:{symbol}:latest"
 
 
-def cache_latest_prices(client, bars: Iterable[dict], *, ttl_seconds: int) -> int:
-    """SET each symbol's latest close, bar time, session date and adjusted flag as JSON with a TTL, in one pipeline."""
-    items = {
+def latest_price_items(bars: Iterable[dict]) -> dict[str, dict]:
+    """``price:{SYMBOL}:latest`` key -> value for each symbol's newest bar: close, bar time, session date,
+    adjusted flag and source (what ``cache_latest_prices`` writes and the drift check expects)."""
+    return {
         latest_price_key(b["symbol"]): {
             "symbol": b["symbol"],
             "close": b["close"],
@@ -44,7 +46,11 @@ def cache_latest_prices(client, bars: Iterable[dict], *, ttl_seconds: int) -> in
         }
         for b in bars
     }
-    return cache_json(client, items, ttl_seconds=ttl_seconds)
+
+
+def cache_latest_prices(client, bars: Iterable[dict], *, ttl_seconds: int) -> int:
+    """SET each symbol's latest price JSON (``latest_price_items``) with a TTL, in one pipeline."""
+    return cache_json(client, latest_price_items(bars), ttl_seconds=ttl_seconds)
 
 
 def read_json(client, key: str) -> dict | None:
@@ -53,15 +59,21 @@ def read_json(client, key: str) -> dict | None:
     return None if raw is None else json.loads(raw)
 
 
-def publish(client, channel: str, messages: Iterable[dict]) -> int:
-    """Publish JSON messages on ``channel`` in one pipeline; return how many were sent."""
+class Published(NamedTuple):
+    """What an announcement did: messages sent, and deliveries (a message reaches every current subscriber)."""
+
+    sent: int
+    received: int
+
+
+def publish(client, channel: str, messages: Iterable[dict]) -> Published:
+    """Publish JSON messages on ``channel`` in one pipeline. Every message carries its ``run_id``, so a
+    receiver drops the repeats a retried announcement sends (pub/sub is at-most-once, retries at-least-once)."""
     pipe = client.pipeline(transaction=False)
-    count = 0
     for message in messages:
         pipe.publish(channel, json.dumps(message, sort_keys=True, default=str))
-        count += 1
-    pipe.execute()
-    return count
+    receivers = pipe.execute()
+    return Published(len(receivers), sum(receivers))
 
 
 GRAPH_UPDATES = "graph_updates"
@@ -182,3 +194,36 @@ KEY_FAMILIES = {
 def key_counts(client) -> dict[str, int]:
     """How many keys each family holds."""
     return {name: sum(1 for _ in client.scan_iter(match=pattern, count=1000)) for name, pattern in KEY_FAMILIES.items()}
+
+
+# the key families that project the ledger (answers and the signal stream are deliveries, not projections)
+PROJECTED_FAMILIES = ("price:*:latest", "company:*:metadata", "event:*:recent", "correlation:*", SECTOR_MOMENTUM)
+
+
+def projected(client) -> dict[str, dict]:
+    """Per projected family, key -> JSON value (sorted sets: member -> score), as Redis holds them."""
+    out: dict[str, dict] = {}
+    for family in PROJECTED_FAMILIES:
+        keys = sorted(k.decode() for k in client.scan_iter(match=family, count=1000))
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            if family == "event:*:recent":
+                pipe.zrange(key, 0, -1, withscores=True)
+            else:
+                pipe.get(key)
+        values = pipe.execute()
+        if family == "event:*:recent":
+            out[family] = {k: {m.decode(): score for m, score in v} for k, v in zip(keys, values, strict=True)}
+        else:
+            out[family] = {k: json.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
+    return out
+
+
+def delete_projected(client) -> int:
+    """Delete every key of the projected families; return how many went."""
+    deleted = 0
+    for family in PROJECTED_FAMILIES:
+        keys = list(client.scan_iter(match=family, count=1000))
+        for start in range(0, len(keys), 1000):
+            deleted += client.delete(*keys[start : start + 1000])
+    return deleted

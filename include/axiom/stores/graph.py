@@ -11,14 +11,20 @@ SET s.last_price = row.close, s.last_updated = row.ts, s.last_session = row.sess
 """
 
 
+def database_name(driver) -> str:
+    """The name of the Neo4j database the driver's sessions use by default."""
+    with driver.session() as session:
+        return session.run("CALL db.info() YIELD name RETURN name").single()["name"]
+
+
 def _batches(rows: list[dict], size: int) -> Iterable[list[dict]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 
 
-def merge_stocks(driver, bars: list[dict], *, batch_size: int = 1000) -> int:
-    """MERGE a Stock per symbol with its latest close, bar time, session date and adjusted flag; return the count."""
-    rows = [
+def stock_rows(bars: list[dict]) -> list[dict]:
+    """Stock node properties from each symbol's newest bar (what ``merge_stocks`` writes)."""
+    return [
         {
             "symbol": b["symbol"],
             "close": b["close"],
@@ -28,6 +34,11 @@ def merge_stocks(driver, bars: list[dict], *, batch_size: int = 1000) -> int:
         }
         for b in bars
     ]
+
+
+def merge_stocks(driver, bars: list[dict], *, batch_size: int = 1000) -> int:
+    """MERGE a Stock per symbol with its latest close, bar time, session date and adjusted flag; return the count."""
+    rows = stock_rows(bars)
     with driver.session() as session:
         for batch in _batches(rows, batch_size):
             session.execute_write(lambda tx, b=batch: tx.run(MERGE_STOCKS, rows=b).consume())
@@ -69,12 +80,16 @@ def merge_companies(driver, companies: list[dict], pairs: list[dict], *, batch_s
     """
     symbols = [c["symbol"] for c in companies]
     keep = [[p["a"], p["b"]] for p in pairs]
+
+    def replace_competition(tx) -> None:  # stale edges go and new ones come in one transaction
+        tx.run(DROP_STALE_COMPETITION, symbols=symbols, keep=keep).consume()
+        for batch in _batches(pairs, batch_size):
+            tx.run(MERGE_COMPETITION, rows=batch).consume()
+
     with driver.session() as session:
         for batch in _batches(companies, batch_size):
             session.execute_write(lambda tx, b=batch: tx.run(MERGE_COMPANIES, rows=b).consume())
-        session.execute_write(lambda tx: tx.run(DROP_STALE_COMPETITION, symbols=symbols, keep=keep).consume())
-        for batch in _batches(pairs, batch_size):
-            session.execute_write(lambda tx, b=batch: tx.run(MERGE_COMPETITION, rows=b).consume())
+        session.execute_write(replace_competition)
     return len(companies)
 
 
@@ -139,12 +154,14 @@ def latest_correlation_as_of(driver, window: int):
 def merge_correlations(driver, rows: list[dict], *, symbols: list[str], window: int, batch_size: int = 1000) -> int:
     """CORRELATED_WITH edges (one per pair and window, a < b) for the latest as-of; stale ones removed."""
     keep = [[r["a"], r["b"]] for r in rows]
-    with driver.session() as session:
-        session.execute_write(
-            lambda tx: tx.run(DROP_STALE_CORRELATIONS, symbols=symbols, keep=keep, window=window).consume()
-        )
+
+    def replace_correlations(tx) -> None:  # stale edges go and new ones come in one transaction
+        tx.run(DROP_STALE_CORRELATIONS, symbols=symbols, keep=keep, window=window).consume()
         for batch in _batches(rows, batch_size):
-            session.execute_write(lambda tx, b=batch: tx.run(MERGE_CORRELATIONS, rows=b).consume())
+            tx.run(MERGE_CORRELATIONS, rows=batch).consume()
+
+    with driver.session() as session:
+        session.execute_write(replace_correlations)
     return len(rows)
 
 
@@ -282,3 +299,44 @@ WHERE abs(r.coefficient) >= $min_coefficient AND ($symbols IS NULL OR a.symbol I
 RETURN a.symbol AS a, b.symbol AS b, r.coefficient AS coefficient, r.window AS window, toString(r.as_of) AS as_of
 ORDER BY a, b
 """
+
+
+# --- the projection as a whole: what the drift check reads, and what a rebuild empties
+
+PROJECTED = {
+    "Stock": "MATCH (s:Stock)"
+    " RETURN s.symbol AS key, [s.last_price, s.last_updated, s.last_session, s.adjusted] AS value",
+    "Company": "MATCH (c:Company) OPTIONAL MATCH (c)-[:BELONGS_TO]->(s:Sector) WITH c, s ORDER BY s.name"
+    " WITH c, collect(s.name) AS sectors"
+    " RETURN c.symbol AS key, [c.name, c.industry, c.market_cap_usd, c.debt_to_equity, c.as_of, sectors] AS value",
+    "COMPETES_WITH": "MATCH (a:Company)-[r:COMPETES_WITH]->(b:Company)"
+    " RETURN [a.symbol, b.symbol] AS key, [r.intensity, r.analyst, r.as_of] AS value",
+    "MarketEvent": "MATCH (e:MarketEvent)"
+    " RETURN e.event_id AS key, [e.event_type, e.date, e.title, e.source, e.impact, e.sentiment] AS value",
+    "AFFECTED_BY": "MATCH (s:Stock)-[r:AFFECTED_BY]->(e:MarketEvent) RETURN [s.symbol, e.event_id] AS key,"
+    " r.impact_score AS value",
+    "AFFECTS": "MATCH (e:MarketEvent)-[r:AFFECTS]->(s:Sector) RETURN [e.event_id, s.name] AS key,"
+    " [r.sensitivity, r.observations] AS value",
+    "CORRELATED_WITH": "MATCH (a:Stock)-[r:CORRELATED_WITH]->(b:Stock) RETURN [a.symbol, b.symbol, r.window] AS key,"
+    " [r.coefficient, r.as_of, r.explanation, r.observations] AS value",
+}
+
+DELETE_PROJECTED = "MATCH (n) WHERE NOT n:Sector CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+
+
+def projected(driver) -> dict[str, dict]:
+    """Per node label and relationship type the pipelines draw, key -> properties, as the graph holds them.
+    Keys that are several values come back as tuples; the same row may appear twice only if the graph
+    holds a duplicate, which then shows as one key."""
+    out = {}
+    with driver.session() as session:
+        for kind, query in PROJECTED.items():
+            rows = session.execute_read(lambda tx, q=query: [(r["key"], r["value"]) for r in tx.run(q)])
+            out[kind] = {tuple(k) if isinstance(k, list) else k: v for k, v in rows}
+    return out
+
+
+def delete_projected(driver) -> int:
+    """Delete every node the pipelines project (Sector nodes stay, with the ROTATES_TO edges answers drew)."""
+    with driver.session() as session:
+        return session.run(DELETE_PROJECTED).consume().counters.nodes_deleted

@@ -61,15 +61,26 @@ def correlations(client):
     return text_collection(client, CORRELATIONS, "strong correlations with their explanations, one per pair and as-of")
 
 
-def connect(*, host: str | None = None, port: int | None = None, path: str | None = None):
-    """An HTTP client for a ``chroma run`` server, or an embedded client on ``path``."""
+def connect(*, host: str | None = None, port: int | None = None, path: str | None = None, database: str | None = None):
+    """An HTTP client for a ``chroma run`` server, or an embedded client on ``path``, on ``database``
+    (Chroma's default database when None; created on first use, so tests get a database of their own)."""
     import chromadb
-    from chromadb.config import Settings
+    from chromadb.config import DEFAULT_DATABASE, Settings
+    from chromadb.errors import NotFoundError
 
     settings = Settings(anonymized_telemetry=False)
     if path:
-        return chromadb.PersistentClient(path=path, settings=settings)
-    return chromadb.HttpClient(host=host or "127.0.0.1", port=port or 8000, settings=settings)
+        client = chromadb.PersistentClient(path=path, settings=settings)
+    else:
+        client = chromadb.HttpClient(host=host or "127.0.0.1", port=port or 8000, settings=settings)
+    if database and database != DEFAULT_DATABASE:
+        admin = chromadb.AdminClient(client.get_settings())
+        try:
+            admin.get_database(database)
+        except NotFoundError:
+            admin.create_database(database)
+        client.set_database(database)
+    return client
 
 
 def collection_counts(client) -> dict[str, int]:
@@ -178,3 +189,26 @@ def upsert_changed(
         documents=None if documents is None else [documents[i] for i in changed],
         batch_size=batch_size,
     )
+
+
+def held_records(collection, *, batch_size: int = 4000) -> dict[str, dict]:
+    """Every record of a collection: id -> metadata, document and vector."""
+    out = {}
+    total = collection.count()
+    for offset in range(0, total, batch_size):
+        got = collection.get(limit=batch_size, offset=offset, include=["metadatas", "documents", "embeddings"])
+        documents = got["documents"] if got["documents"] is not None else [None] * len(got["ids"])
+        for key, meta, doc, emb in zip(got["ids"], got["metadatas"], documents, got["embeddings"], strict=True):
+            out[key] = {"metadata": meta or {}, "document": doc, "embedding": emb}
+    return out
+
+
+def delete_collections(client, names: Sequence[str]) -> int:
+    """Delete the named collections that exist; return how many records they held."""
+    removed = 0
+    held = {c.name for c in client.list_collections()}
+    for name in names:
+        if name in held:
+            removed += client.get_collection(name).count()
+            client.delete_collection(name)
+    return removed

@@ -1,7 +1,8 @@
 """ChromaHook: a ChromaDB client from an Airflow connection of type ``chroma``.
 
 Host and port address a ``chroma run`` server (``chroma://127.0.0.1:8000``); an extra ``path``
-(``chroma://?path=/data/chroma``) opens an embedded PersistentClient instead.
+(``chroma://?path=/data/chroma``) opens an embedded PersistentClient instead; an extra ``database``
+(``chroma://127.0.0.1:8000?database=axiom_test``) selects a database other than Chroma's default.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ class ChromaHook(BaseHook):
         """The ChromaDB client (HTTP or embedded), created on first use."""
         if self.client is None:
             conn = self.get_connection(self.chroma_conn_id)
-            self.client = connect(host=conn.host, port=conn.port, path=conn.extra_dejson.get("path"))
+            extra = conn.extra_dejson
+            self.client = connect(
+                host=conn.host, port=conn.port, path=extra.get("path"), database=extra.get("database")
+            )
         return self.client
 
     @classmethod

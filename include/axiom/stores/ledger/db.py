@@ -36,6 +36,11 @@ def transaction(conn):
     return conn.transaction()
 
 
+def database_name(conn) -> str:
+    """The PostgreSQL database this connection is on."""
+    return conn.execute("SELECT current_database()").fetchone()[0]
+
+
 def pin_utc(conn) -> None:
     """Session dates and casts in UTC, whatever the server's default zone (a connection not opened by
     ``axiom.connections``, which pins it in the connection options)."""

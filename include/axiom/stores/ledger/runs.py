@@ -136,6 +136,17 @@ def finish(conn, run_id: int, status: str, stats: dict | None = None) -> None:
         )
 
 
+def fail(conn, origin: str, reason: str) -> int | None:
+    """Mark the still running run an Airflow DAG run started as ``failed``, with the reason; return its id."""
+    with transaction(conn):
+        row = conn.execute(
+            "UPDATE ingestion_run SET status = 'failed', stats = stats || %s, finished_at = now()"
+            " WHERE origin = %s AND status = 'running' RETURNING run_id",
+            (Jsonb({"failure": reason[:2000]}), origin),
+        ).fetchone()
+    return None if row is None else row[0]
+
+
 def settled_through(conn, pipeline: str) -> int:
     """The newest run id of ``pipeline`` below which no run is still running (0 when there is none)."""
     return conn.execute(

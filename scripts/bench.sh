@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `make bench`: the benchmarks, on the tests' own stores (they truncate and reload what they measure).
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+use_test_stores
+"$ROOT/scripts/services.sh" start-test
+# scripts/bench.sh NAME [ARGS...] runs one benchmark; without arguments, all of them
+if [ $# -gt 0 ]; then exec python "benchmarks/$1.py" "${@:2}"; fi
+for bench in ingest analytics insights; do python "benchmarks/$bench.py"; done
