@@ -24,7 +24,7 @@ run: start  ## start Airflow, run every pipeline on the bundled real data, print
 test: start  ## run the test suite against the real services, on stores of its own
 	@scripts/test.sh $(PYTEST_ARGS)
 
-status:  ## counts per store as one JSON object
+status:  ## counts per store and the drift summary (python -m axiom doctor has the details) as one JSON object
 	@$(ENV) python -m axiom status
 
 bench: start  ## benchmarks on the tests' stores: the full offline load per store, correlations, indexing, answers

@@ -1,7 +1,7 @@
 """``python -m axiom``: the domain functions from a shell, without Airflow.
 
 python -m axiom migrate                      apply the PostgreSQL and Neo4j schema (and renamed Redis keys)
-python -m axiom status                       counts per store, as one JSON object
+python -m axiom status [--no-drift]          counts per store and the drift summary, as one JSON object
 python -m axiom ingest [--symbols AAPL,MSFT] [--start 2022-01-01] [--end 2022-12-31] [--provider offline]
 python -m axiom search TEXT [--kinds companies] [--event-type fed_decision] [--since D] [--until D]
 python -m axiom similar-companies JPM
@@ -45,8 +45,12 @@ def cmd_migrate(args, settings: Settings) -> None:
 
 
 def cmd_status(args, settings: Settings) -> None:
+    """Counts per store, and (unless --no-drift) per store how many kinds of projected things drifted."""
     with connections.postgres() as pg, connections.neo4j() as driver:
-        summary = counts(pg, connections.redis(), driver, connections.chroma(), window=settings.pattern_window)
+        clients = (connections.redis(), driver, connections.chroma())
+        summary = counts(pg, *clients, window=settings.pattern_window)
+        if not args.no_drift:
+            summary["drift"] = projections.summary(projections.doctor(pg, *clients, window=settings.pattern_window))
     print(json.dumps(summary, sort_keys=True, indent=2 if args.pretty else None))
 
 
@@ -222,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply the schema").set_defaults(run=cmd_migrate)
     status = sub.add_parser("status", help="counts per store as JSON")
     status.add_argument("--pretty", action="store_true", help="indented, one store per block")
+    status.add_argument("--no-drift", action="store_true", help="counts only, without the drift check")
     status.set_defaults(run=cmd_status)
     ing = sub.add_parser("ingest", help="run the price ingestion pipeline without Airflow")
     ing.add_argument("--symbols", default=None, help="comma-separated tickers (default: the provider's universe)")

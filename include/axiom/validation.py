@@ -2,7 +2,7 @@
 message a user can act on.
 
 * ``validate_bars``: price bars, vectorised over the batch; a row is rejected for the first rule
-  it breaks, and duplicates of a (symbol, interval, ts) key keep their first occurrence.
+  it breaks, and duplicates of a (symbol, interval, ts) key keep their first good occurrence.
 * ``split_rows``: row-at-a-time rules for small batches (fundamentals, events).
 * ``parse_symbols``, ``parse_date``, ``parse_dates``: the parameters every pipeline, DAG and
   CLI command takes, parsed one way everywhere (a ``ValueError`` says what was wrong).
@@ -35,9 +35,46 @@ class Rejects:
         return len(self.reasons)
 
 
+MAX_PRICE = 1e9  # no traded instrument quotes above a billion per unit: such a value is a feed error
+MAX_VOLUME = 1e15
+SESSION_INTERVALS = {"1d", "5d", "1wk", "1mo", "3mo"}  # bars of whole sessions, stamped 00:00 UTC
+
+
 def _finite_positive_or_missing(col: pd.Series) -> pd.Series:
     values = pd.to_numeric(col, errors="coerce")
-    return col.isna() | (np.isfinite(values) & (values > 0))
+    return col.isna() | (np.isfinite(values) & (values > 0) & (values <= MAX_PRICE))
+
+
+def _is_boolean(value) -> bool:
+    return isinstance(value, bool | np.bool_) or (isinstance(value, str) and value.strip().lower() in ("true", "false"))
+
+
+def _booleans(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Rows where one of ``columns`` holds a boolean (which pandas would silently read as 0 or 1)."""
+    found = pd.Series(False, index=frame.index)
+    for c in columns:
+        col = frame[c]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            found |= col.notna()
+        elif col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            found |= col.map(_is_boolean).astype(bool)
+    return found
+
+
+def _naive(col: pd.Series) -> pd.Series:
+    """Rows whose timestamp carries no time zone: naive times are refused, never assumed to be UTC."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return pd.Series(False, index=col.index)
+    if pd.api.types.is_datetime64_dtype(col.dtype):
+        return col.notna()
+
+    def naive(value) -> bool:
+        try:
+            return value is not None and pd.notna(value) and pd.Timestamp(value).tzinfo is None
+        except (TypeError, ValueError):
+            return False  # unparseable: the timestamp rule says so
+
+    return col.map(naive).astype(bool)
 
 
 def validate_bars(raw: pd.DataFrame, *, now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, Rejects]:
@@ -45,7 +82,8 @@ def validate_bars(raw: pd.DataFrame, *, now: pd.Timestamp | None = None) -> tupl
     frame = raw.reindex(columns=BAR_COLUMNS).reset_index(drop=True)
     now = now or pd.Timestamp.now(tz="UTC")
     symbol = frame["symbol"].astype("string")
-    ts = pd.to_datetime(frame["ts"], errors="coerce", utc=True)
+    naive = _naive(frame["ts"])
+    ts = pd.to_datetime(frame["ts"], errors="coerce", utc=True, format="mixed")
     prices = {c: pd.to_numeric(frame[c], errors="coerce") for c in ("open", "high", "low", "close")}
     volume = pd.to_numeric(frame["volume"], errors="coerce")
     close = prices["close"]
@@ -58,7 +96,13 @@ def validate_bars(raw: pd.DataFrame, *, now: pd.Timestamp | None = None) -> tupl
         ("malformed symbol", ~symbol.fillna("").str.fullmatch(SYMBOL_PATTERN.pattern).fillna(False).astype(bool)),
         ("unknown interval", ~frame["interval"].isin(INTERVALS)),
         ("missing or unparseable timestamp", ts.isna()),
+        ("timestamp without a time zone (naive times are not assumed to be UTC)", naive),
+        ("session bar not stamped 00:00 UTC", frame["interval"].isin(SESSION_INTERVALS) & (ts != ts.dt.normalize())),
         ("timestamp in the future", ts > now + pd.Timedelta(days=1)),
+        (
+            "a price or the volume is a boolean, not a number",
+            _booleans(frame, ["open", "high", "low", "close", "volume"]),
+        ),
         (
             "close is missing or not a finite number",
             ~pd.Series(np.isfinite(close.to_numpy(dtype=float)), index=frame.index),
@@ -72,18 +116,25 @@ def validate_bars(raw: pd.DataFrame, *, now: pd.Timestamp | None = None) -> tupl
                 & (close > 0)
             ),
         ),
+        (f"price above {MAX_PRICE:,.0f}, not a real quote", close > MAX_PRICE),
         (
             "high/low inconsistent with open/close",
             (hi < lo) | (hi < body_hi.fillna(close)) | (lo > body_lo.fillna(close)),
         ),
-        ("negative or non-finite volume", frame["volume"].notna() & ~(np.isfinite(volume) & (volume >= 0))),
+        (
+            "negative, non-finite or impossible volume",
+            frame["volume"].notna() & ~(np.isfinite(volume) & (volume >= 0) & (volume <= MAX_VOLUME)),
+        ),
     ]
     reason = pd.Series(pd.NA, index=frame.index, dtype="string")
     for text, broken in rules:
         reason = reason.mask(reason.isna() & broken.fillna(True).astype(bool), text)
 
-    key = pd.DataFrame({"symbol": symbol, "interval": frame["interval"], "ts": ts})
-    dup = key.duplicated(keep="first") & reason.isna()
+    # a key's first good copy lands; a bad first copy does not hold back a good later one
+    good = reason.isna()
+    key = pd.DataFrame({"symbol": symbol, "interval": frame["interval"], "ts": ts})[good]
+    dup = pd.Series(False, index=frame.index)
+    dup[good] = key.duplicated(keep="first")
     reason = reason.mask(dup, "duplicate (symbol, interval, ts) in batch")
 
     bad = reason.notna().to_numpy()

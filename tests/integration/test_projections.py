@@ -113,3 +113,13 @@ def test_a_wiped_store_comes_back_from_the_ledger_alone(pg, stores, store):
     projections.rebuild(pg, store, stores[store])
     assert drifted(pg, stores) == {}
     assert store_counts(pg, stores) == before
+
+
+def test_the_rebuild_dag_brings_a_store_back_in_line(pg, stores, dagbag):
+    r = stores["redis"]
+    r.delete(cache.company_metadata_key("JPM"))
+    assert ("redis", "company:*:metadata") in drifted(pg, stores)
+    assert dagbag.dags["rebuild_projections"].test(run_conf={"stores": ["redis"]}).state == "success"
+    assert drifted(pg, stores) == {}
+    with pytest.raises(Exception, match="stores"):  # the trigger form refuses a store that is not one
+        dagbag.dags["rebuild_projections"].test(run_conf={"stores": ["mysql"]})

@@ -61,7 +61,7 @@ def test_each_bad_row_gets_its_reason_and_good_rows_stay():
         ("AAPL", "duplicate (symbol, interval, ts) in batch"),
         ("AA PL'; DROP TABLE price_bar;--", "malformed symbol"),
         ("XOM", "high/low inconsistent with open/close"),
-        ("XOM", "negative or non-finite volume"),
+        ("XOM", "negative, non-finite or impossible volume"),
         ("XOM", "timestamp in the future"),
         ("XOM", "missing or unparseable timestamp"),
     ]

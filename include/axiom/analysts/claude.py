@@ -14,6 +14,8 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from axiom.analysts.base import (
     INSIGHT_LABELS,
@@ -27,6 +29,8 @@ from axiom.analysts.base import (
     check_insight,
 )
 from axiom.models import EVENT_TYPES, Company, EventInput
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +152,8 @@ class ClaudeAnalyst:
         )
         self.last_usage: dict = {}
 
-    def _call(self, tool: dict, payload: dict) -> dict:
+    def _call(self, tool: dict, payload: dict, check: Callable[[dict], T]) -> T:
+        """Ask through the forced tool; the tool input goes through ``check`` (``AnalystError`` on any bad answer)."""
         import anthropic
 
         started = time.monotonic()
@@ -184,7 +189,12 @@ class ClaudeAnalyst:
             if block.type == "tool_use" and block.name == tool["name"]:
                 if not isinstance(block.input, dict):
                     raise AnalystError("malformed answer: tool input is not a JSON object")
-                return block.input
+                try:
+                    return check(block.input)
+                except AnalystError:
+                    raise
+                except (TypeError, ValueError, KeyError, AttributeError) as exc:  # e.g. a list where text belongs
+                    raise AnalystError(f"malformed answer: {type(exc).__name__}: {exc}") from exc
         raise AnalystError(f"malformed answer: no {tool['name']} call in the reply (stop_reason {message.stop_reason})")
 
     def competitors(self, company: Company, universe: list[Company]) -> list[Competitor]:
@@ -193,8 +203,9 @@ class ClaudeAnalyst:
             "company": _company(company),
             "universe": [_company(c) for c in universe if c.symbol != company.symbol],
         }
-        answer = self._call(COMPETITORS_TOOL, payload)
-        return check_competitors(answer.get("competitors"), company, universe)
+        return self._call(
+            COMPETITORS_TOOL, payload, lambda answer: check_competitors(answer.get("competitors"), company, universe)
+        )
 
     def classify_event(self, event: EventInput) -> Classification:
         payload = {
@@ -207,7 +218,7 @@ class ClaudeAnalyst:
                 "facts": event.facts,
             },
         }
-        return check_classification(self._call(CLASSIFY_TOOL, payload))
+        return self._call(CLASSIFY_TOOL, payload, check_classification)
 
     def explain_correlation(self, a: Company, b: Company, coefficient: float, context: dict) -> str:
         payload = {
@@ -217,11 +228,12 @@ class ClaudeAnalyst:
             "coefficient": round(coefficient, 4),
             "context": context,
         }
-        return check_explanation(self._call(EXPLAIN_TOOL, payload))
+        return self._call(EXPLAIN_TOOL, payload, check_explanation)
 
     def answer(self, question: str, facts: dict) -> InsightJudgement:
         payload = {"task": QUESTIONS[question], "facts": facts}
-        return check_insight(self._call(answer_tool(question), payload), question, facts.get("candidates", []))
+        candidates = facts.get("candidates", [])
+        return self._call(answer_tool(question), payload, lambda a: check_insight(a, question, candidates))
 
 
 def _company(c: Company) -> dict:
