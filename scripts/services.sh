@@ -43,7 +43,8 @@ start_postgres() {
     as_postgres test -w "$dir" || die "the postgres user cannot write $dir (its parent folders must be traversable)"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       log "postgres: initialising a cluster in $dir/data"
-      local pw; pw="$(mktemp)"; printf '%s\n' "$PG_PASSWORD" > "$pw"; chmod 644 "$pw"
+      local pw; pw="$(mktemp)"; printf '%s\n' "$PG_PASSWORD" > "$pw"  # mode 600: read by initdb alone
+      [ "$(id -u)" = 0 ] && chown postgres: "$pw"
       as_postgres "$bin/initdb" -D "$dir/data" -U "$PG_USER" --pwfile="$pw" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
       rm -f "$pw"
     fi
@@ -79,17 +80,26 @@ start_neo4j() { # start_neo4j HOME PORT DATABASE: a Neo4j server whose one datab
     < "$ROOT/services/neo4j/neo4j.conf" > "$home/conf/neo4j.conf"
   local opens=(--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
                --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED)
-  if [ ! -f "$home/data/dbms/auth.ini" ] && [ ! -d "$home/data/databases" ]; then
-    log "neo4j: setting the initial password"
-    NEO4J_HOME="$home" NEO4J_CONF="$home/conf" java "${opens[@]}" -cp "$lib/*" \
-      org.neo4j.cli.AdminTool dbms set-initial-password "$NEO4J_PASSWORD" >/dev/null
-  fi
+  local first=false
+  [ ! -f "$home/data/dbms/auth.ini" ] && [ ! -d "$home/data/databases" ] && first=true
   log "neo4j: starting on 127.0.0.1:$port (database $database)"
   nohup java -Xms256m -Xmx1g -XX:+UseG1GC "${opens[@]}" -cp "$lib/*" \
     org.neo4j.server.CommunityEntryPoint --home-dir="$home" --config-dir="$home/conf" --console-mode \
     > "$home/logs/console.log" 2>&1 &
   echo $! > "$home/neo4j.pid"
   wait_for neo4j 120 port_open "$port"
+  if $first; then  # over Bolt, from the environment: the password is on no command line and in no file
+    log "neo4j: setting the initial password"
+    NEO4J_PORT="$port" NEO4J_PASSWORD="$NEO4J_PASSWORD" wait_for "neo4j's first login" 60 "$VENV/bin/python" -c '
+import os, sys
+from neo4j import GraphDatabase
+uri = "bolt://127.0.0.1:" + os.environ["NEO4J_PORT"]
+try:
+    with GraphDatabase.driver(uri, auth=("neo4j", "neo4j")) as d, d.session(database="system") as s:
+        s.run("ALTER CURRENT USER SET PASSWORD FROM $old TO $new", old="neo4j", new=os.environ["NEO4J_PASSWORD"]).consume()
+except Exception as exc:
+    sys.exit(f"{type(exc).__name__}: {exc}")'
+  fi
 }
 
 start_chroma() { # start_chroma DIR PORT

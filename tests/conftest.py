@@ -123,3 +123,25 @@ def airflow_components(*parts: str, logs: Path):
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+def connection_secrets() -> set[str]:
+    """Every password in the connections the tests use (AIRFLOW_CONN_* and the metadata database)."""
+    from urllib.parse import unquote, urlsplit
+
+    uris = [v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")]
+    uris.append(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    return {unquote(urlsplit(uri).password) for uri in uris if urlsplit(uri).password}
+
+
+def leaked_secrets(*folders: Path) -> dict[str, list[str]]:
+    """Log files under ``folders`` that contain a connection password, by file."""
+    secrets = connection_secrets()
+    found = {}
+    for folder in folders:
+        for path in Path(folder).rglob("*"):
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                if hits := sorted(s for s in secrets if s in text):
+                    found[str(path)] = [f"{h[:2]}…" for h in hits]
+    return found

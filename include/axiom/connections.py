@@ -87,7 +87,13 @@ def chroma():
     from axiom.stores.vectors import connect
 
     info = connection_info(config.CHROMA_CONN_ID)
-    return connect(host=info.host, port=info.port, path=info.extra.get("path"), database=info.extra.get("database"))
+    return connect(
+        host=info.host,
+        port=info.port,
+        path=info.extra.get("path"),
+        database=info.extra.get("database"),
+        token=info.password,
+    )
 
 
 TEST_DATABASES = {"neo4j": "axiomtest", "chroma": "axiom_test"}

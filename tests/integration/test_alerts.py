@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -99,7 +101,7 @@ def wait_until(what: str, check, *, seconds: int, logs) -> None:
 
 def test_a_price_update_on_the_channel_starts_an_alert_run(correlated, pg, redis_client, tmp_path):
     """The event-driven path through the real scheduler, dag-processor, triggerer and api-server."""
-    from tests.conftest import airflow_components
+    from tests.conftest import airflow_components, leaked_secrets
 
     append_session(pg, "2022-12-29", {"XOM": 0.06, "CVX": -0.01})
     logs = tmp_path / "airflow"
@@ -130,3 +132,7 @@ def test_a_price_update_on_the_channel_starts_an_alert_run(correlated, pg, redis
     [row] = ledger.signals.latest(pg)
     assert (row["a"], row["b"], row["moved"]) == ("CVX", "XOM", "XOM")
     assert len(cache.latest_signals(redis_client)) == 1
+    # the task's real log, and every component's, hold no connection password
+    task_logs = Path(os.environ["AIRFLOW__LOGGING__BASE_LOG_FOLDER"])
+    assert any(p.is_file() for p in (task_logs / "dag_id=divergence_alerts").rglob("*.log"))
+    assert leaked_secrets(task_logs, logs) == {}

@@ -32,7 +32,7 @@ def test_official_images_and_the_airflow_3_layout(compose):
     images = {name: svc.get("image") for name, svc in services.items()}
     assert images["neo4j"] == "neo4j:5.26-community"
     assert images["postgres"].startswith("postgres:") and images["redis"].startswith("redis:")
-    assert images["chromadb"].startswith("chromadb/chroma:")
+    assert images["chroma-server"].startswith("chromadb/chroma:") and images["chromadb"].startswith("nginx:")
     commands = {svc["command"][0] for name, svc in services.items() if name.startswith("airflow-")}
     assert {"api-server", "scheduler", "dag-processor", "triggerer"} <= commands
 
@@ -59,3 +59,25 @@ def test_same_connection_variables_as_dotenv_and_code_mounted(compose):
     mounts = {v.split(":")[1] for v in airflow["volumes"] if v.startswith("./")}
     assert mounts == {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include"}
     assert set(airflow["environment"]["PYTHONPATH"].split(":")) >= mounts
+
+
+def test_no_published_secret_no_open_admin_and_passwords_off_command_lines(compose):
+    airflow = compose["x-airflow-common"]["environment"]
+    assert airflow["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"  # .env's local-only True is overridden
+    for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY"):
+        assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", airflow[key]), f"{key} must be required from the environment"
+    assert "axiom-local" not in (ROOT / "docker-compose.yaml").read_text()  # the local dev password is not used
+    for name, svc in compose["services"].items():
+        # a secret may reach a process through its environment, never through its arguments
+        shown = json.dumps([svc.get("command"), svc.get("entrypoint"), svc.get("healthcheck", {}).get("test")])
+        assert not re.search(r"\$\{AXIOM_\w*(PASSWORD|TOKEN)", shown), f"{name} puts a secret on a command line"
+        assert not re.search(r" -(p|a) ", shown), f"{name} passes a password flag"
+
+
+def test_the_api_key_only_where_tasks_run_and_chroma_behind_its_token(compose):
+    holders = {n for n, s in compose["services"].items() if "ANTHROPIC_API_KEY" in (s.get("environment") or {})}
+    assert holders == {"airflow-scheduler"} and "ANTHROPIC_API_KEY" not in compose["x-airflow-common"]["environment"]
+    assert "ports" not in compose["services"]["chroma-server"]  # reachable through the token proxy alone
+    template = (ROOT / "services" / "chroma" / "nginx.conf.template").read_text()
+    assert "$http_x_chroma_token" in template and "return 401" in template
+    assert compose["x-airflow-common"]["environment"]["AIRFLOW_CONN_AXIOM_CHROMA"].startswith("chroma://:${AXIOM_CHROMA")

@@ -61,9 +61,17 @@ def correlations(client):
     return text_collection(client, CORRELATIONS, "strong correlations with their explanations, one per pair and as-of")
 
 
-def connect(*, host: str | None = None, port: int | None = None, path: str | None = None, database: str | None = None):
+def connect(
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    path: str | None = None,
+    database: str | None = None,
+    token: str | None = None,
+):
     """An HTTP client for a ``chroma run`` server, or an embedded client on ``path``, on ``database``
-    (Chroma's default database when None; created on first use, so tests get a database of their own)."""
+    (Chroma's default database when None; created on first use, so tests get a database of their own).
+    A ``token`` goes in the ``X-Chroma-Token`` header, which the proxy in front of a production server checks."""
     import chromadb
     from chromadb.config import DEFAULT_DATABASE, Settings
     from chromadb.errors import NotFoundError
@@ -72,7 +80,8 @@ def connect(*, host: str | None = None, port: int | None = None, path: str | Non
     if path:
         client = chromadb.PersistentClient(path=path, settings=settings)
     else:
-        client = chromadb.HttpClient(host=host or "127.0.0.1", port=port or 8000, settings=settings)
+        headers = {"X-Chroma-Token": token} if token else None
+        client = chromadb.HttpClient(host=host or "127.0.0.1", port=port or 8000, settings=settings, headers=headers)
     if database and database != DEFAULT_DATABASE:
         admin = chromadb.AdminClient(client.get_settings())
         try:

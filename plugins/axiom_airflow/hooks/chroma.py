@@ -2,7 +2,8 @@
 
 Host and port address a ``chroma run`` server (``chroma://127.0.0.1:8000``); an extra ``path``
 (``chroma://?path=/data/chroma``) opens an embedded PersistentClient instead; an extra ``database``
-(``chroma://127.0.0.1:8000?database=axiom_test``) selects a database other than Chroma's default.
+(``chroma://127.0.0.1:8000?database=axiom_test``) selects a database other than Chroma's default, and a
+password (``chroma://:TOKEN@chromadb:8000``) is sent as the ``X-Chroma-Token`` a production proxy checks.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class ChromaHook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         return {
-            "hidden_fields": ["schema", "login", "password"],
-            "relabeling": {},
+            "hidden_fields": ["schema", "login"],
+            "relabeling": {"password": "Token (X-Chroma-Token)"},
             "placeholders": {"host": "127.0.0.1", "port": "8000", "extra": '{"path": "/data/chroma"} for embedded use'},
         }
