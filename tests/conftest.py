@@ -8,6 +8,7 @@ stores (`clean_stores`) and leaves its data behind for inspection. The paid API 
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import subprocess
@@ -66,6 +67,15 @@ def wipe(pg, redis_client, neo4j_driver, chroma_client) -> None:
         chroma_client.delete_collection(collection.name)
 
 
+def load_stores(dagbag, runs, *, pg, redis_client, neo4j_driver, chroma_client, landing: Path) -> None:
+    """Empty the test stores, then run each (dag_id, conf) for real with ``dag.test()``, each to success."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AXIOM_LANDING_DIR", str(landing))
+        wipe(pg, redis_client, neo4j_driver, chroma_client)
+        for dag_id, conf in runs:
+            assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
+
+
 @pytest.fixture
 def clean_stores(pg, redis_client, neo4j_driver, chroma_client, tmp_path, monkeypatch):
     """Empty stores and a private landing folder for one test."""
@@ -79,6 +89,27 @@ def dagbag():
     from airflow.models.dagbag import DagBag
 
     return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def _param_objects(bag) -> list:
+    """Every Param object of every DAG and task in the bag (tasks share their DAG's)."""
+    holders = [d.params for d in bag.dags.values()] + [t.params for d in bag.dags.values() for t in d.tasks]
+    return list({id(p): p for h in holders for p in (h.get_param(k) for k in h)}.values())
+
+
+@pytest.fixture(autouse=True)
+def declared_params(request):
+    """Each test's DAG runs start from the Params the DAG files declare. dag.test() runs tasks in this
+    process, where Airflow's param merge writes a run's conf into the DAG's own Param objects, so a conf
+    key one run set would otherwise leak into the next run that leaves it out."""
+    if "dagbag" not in request.fixturenames:
+        yield
+        return
+    params = _param_objects(request.getfixturevalue("dagbag"))
+    declared = [copy.deepcopy(p.value) for p in params]
+    yield
+    for param, value in zip(params, declared, strict=True):
+        param.value = value
 
 
 @pytest.fixture

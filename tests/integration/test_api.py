@@ -19,13 +19,10 @@ def client(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_facto
     from fastapi.testclient import TestClient
 
     from axiom_airflow.api import app
-    from tests.conftest import wipe
+    from tests.conftest import load_stores
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AXIOM_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))
-        wipe(pg, redis_client, neo4j_driver, chroma_client)
-        for dag_id, conf in DAGS:
-            assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
+    load_stores(dagbag, DAGS, pg=pg, redis_client=redis_client, neo4j_driver=neo4j_driver,
+                chroma_client=chroma_client, landing=tmp_path_factory.mktemp("landing"))  # fmt: skip
     token = init_auth_manager().generate_jwt(SimpleAuthManagerUser(username="axiom-test", role="admin"))
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as authorised:
         yield authorised

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -74,6 +75,17 @@ def patient(dagbag, monkeypatch):
     return dag
 
 
+@contextmanager
+def beside(fault) -> None:
+    """Run ``fault`` in a thread while the block (a DAG run) runs."""
+    thread = threading.Thread(target=fault, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(timeout=5)
+
+
 def poll(check, seconds: float = 240) -> bool:
     for _ in range(int(seconds * 10)):
         if check():
@@ -104,12 +116,10 @@ def test_a_store_stopped_mid_run_fails_its_task_then_the_retry_completes_the_run
                 restarted.set()
 
     validated = task_states("price_ingestion", "validate")
-    watcher = threading.Thread(target=stop_then_restart, daemon=True)
-    watcher.start()
     try:
-        run = patient.test(run_conf=CONF)
+        with beside(stop_then_restart):
+            run = patient.test(run_conf=CONF)
     finally:
-        watcher.join(timeout=5)
         start_servers()  # whatever happened, the next tests find their servers up
     assert restarted.is_set(), f"{step} never failed while {store} was down"
     assert run.state == "success"
@@ -120,6 +130,42 @@ def test_a_store_stopped_mid_run_fails_its_task_then_the_retry_completes_the_run
     assert bar_count(pg) == len(OfflineProvider().fetch(CONF["symbols"], START, END))
     drift = projections.doctor(pg, redis_client, neo4j_driver, chroma_client, window=30)
     assert [d.as_dict() for d in drift if d.drifted] == []
+
+
+def test_the_ledger_connection_lost_inside_the_load_rolls_back_and_the_retry_loads_everything(
+    patient, clean_stores, pg
+):
+    """PostgreSQL also holds Airflow's metadata, so its server is not stopped here: the load's own
+    connection is cut by the server (pg_terminate_backend) while its transaction is open."""
+    import psycopg
+
+    from axiom import connections
+
+    before = task_states("price_ingestion", "load")
+    holder = connections.postgres()  # holds a symbol's load lock, so the load waits inside its transaction
+    holder.execute("SELECT pg_advisory_lock(hashtext('price_bar:AAPL'))")
+    cut, rows_when_cut = threading.Event(), []
+
+    def cut_the_waiting_load() -> None:
+        with psycopg.connect(pg.info.dsn, password=pg.info.password, autocommit=True) as admin:
+            waiting = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
+                       " AND query LIKE 'SELECT pg_advisory_xact_lock%' AND pid <> pg_backend_pid()")  # fmt: skip
+            if poll(lambda: admin.execute(waiting).fetchone() is not None):
+                admin.execute(f"SELECT pg_terminate_backend(pid) FROM ({waiting}) AS w")
+                rows_when_cut.append(admin.execute("SELECT count(*) FROM price_bar").fetchone()[0])
+                holder.execute("SELECT pg_advisory_unlock(hashtext('price_bar:AAPL'))")
+                cut.set()
+
+    try:
+        with beside(cut_the_waiting_load):
+            run = patient.test(run_conf=CONF)
+    finally:
+        holder.close()
+    assert cut.is_set() and rows_when_cut == [0]  # the open transaction wrote nothing that stays
+    assert run.state == "success"
+    [(state, tries)] = new_states("price_ingestion", "load", before)
+    assert state == "success" and tries == 2
+    assert bar_count(pg) == len(OfflineProvider().fetch(CONF["symbols"], START, END))
 
 
 def test_a_run_whose_store_stays_away_is_marked_failed_with_the_reason(dagbag, clean_stores, pg, monkeypatch):

@@ -25,14 +25,11 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="module")
 def api_server(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
     """The pipelines' data, then a real ``airflow api-server`` on loopback, stopped afterwards."""
-    from tests.conftest import airflow_components, wipe
+    from tests.conftest import airflow_components, load_stores
     from tests.integration.test_api import DAGS
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AXIOM_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))
-        wipe(pg, redis_client, neo4j_driver, chroma_client)
-        for dag_id, conf in DAGS[:3]:
-            assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
+    load_stores(dagbag, DAGS[:3], pg=pg, redis_client=redis_client, neo4j_driver=neo4j_driver,
+                chroma_client=chroma_client, landing=tmp_path_factory.mktemp("landing"))  # fmt: skip
     with airflow_components("api-server", logs=tmp_path_factory.mktemp("airflow")) as url:
         yield url
 

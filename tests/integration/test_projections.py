@@ -26,13 +26,10 @@ WINDOW = 30
 @pytest.fixture(scope="module")
 def stores(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
     """Every pipeline's projections of one year of real data."""
-    from tests.conftest import wipe
+    from tests.conftest import load_stores
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AXIOM_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))
-        wipe(pg, redis_client, neo4j_driver, chroma_client)
-        for dag_id, conf in DAGS:
-            assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
+    load_stores(dagbag, DAGS, pg=pg, redis_client=redis_client, neo4j_driver=neo4j_driver,
+                chroma_client=chroma_client, landing=tmp_path_factory.mktemp("landing"))  # fmt: skip
     return {"redis": redis_client, "neo4j": neo4j_driver, "chroma": chroma_client}
 
 

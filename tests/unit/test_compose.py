@@ -80,4 +80,6 @@ def test_the_api_key_only_where_tasks_run_and_chroma_behind_its_token(compose):
     assert "ports" not in compose["services"]["chroma-server"]  # reachable through the token proxy alone
     template = (ROOT / "services" / "chroma" / "nginx.conf.template").read_text()
     assert "$http_x_chroma_token" in template and "return 401" in template
-    assert compose["x-airflow-common"]["environment"]["AIRFLOW_CONN_AXIOM_CHROMA"].startswith("chroma://:${AXIOM_CHROMA")
+    assert compose["x-airflow-common"]["environment"]["AIRFLOW_CONN_AXIOM_CHROMA"].startswith(
+        "chroma://:${AXIOM_CHROMA"
+    )

@@ -92,6 +92,8 @@ def matrices(conn, params: CorrelationParams) -> list[CorrelationMatrix]:
     first = params.backfill_start or params.as_of
     last = params.backfill_end or params.as_of
     returns = load_returns(conn, symbols, first, last, params.window)
+    log.info("returns of %d symbols over %d sessions (%s to %s)", len(symbols), len(returns), first or "the start",
+             last or "the end")  # fmt: skip
     if returns.empty:
         return []
     if params.backfill_start:
