@@ -43,24 +43,6 @@ def returns_matrix(closes: pd.DataFrame) -> pd.DataFrame:
     return returns.iloc[1:]
 
 
-def _gapped_corr(block: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson correlation and observation counts of every column pair of a window with gaps
-    (``missing``: non-finite rows per column), over the rows where both columns are finite.
-
-    When every column has all its rows or none (a symbol not listed yet), one ``np.corrcoef`` serves
-    the complete ones; otherwise all pairs come at once from masked sums.
-    """
-    rows, cols = block.shape
-    present = missing < rows
-    if (missing[present] == 0).all():
-        out = np.full((cols, cols), np.nan)
-        kept = np.flatnonzero(present)
-        if len(kept):
-            out[np.ix_(kept, kept)] = np.corrcoef(block[:, kept], rowvar=False)
-        return out, np.outer(present, present) * float(rows)
-    return _masked_corr(block)
-
-
 def _masked_corr(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise-complete Pearson of all pairs from sums over the rows both columns have (centred first);
     a pair with fewer than two common rows, or a series constant over them, is NaN."""
@@ -82,6 +64,8 @@ def correlations_at(returns: pd.DataFrame, dates, window: int) -> list[Correlati
     """One matrix per date, over the ``window`` sessions ending on the last session at or before it.
 
     The frame becomes one array, and its gaps are counted (cumulatively per column), once for all dates.
+    A window whose columns are each complete or empty is one ``np.corrcoef``; a window with partial
+    columns takes masked sums over all pairs at once.
     """
     values = returns.to_numpy(dtype=float)
     gaps = np.zeros((len(values) + 1, values.shape[1]), dtype=np.int32)
@@ -90,25 +74,29 @@ def correlations_at(returns: pd.DataFrame, dates, window: int) -> list[Correlati
         np.cumsum(~finite, axis=0, out=gaps[1:])
     requested = pd.DatetimeIndex(dates)
     ends = returns.index.searchsorted(requested, side="right")
+    starts = np.maximum(ends - window, 0)
     lasts = returns.index[np.maximum(ends, 1) - 1] if len(values) else requested
+    missing = gaps[ends] - gaps[starts]  # non-finite returns per date and symbol
+    rows = ends - starts
+    whole = ((missing == 0) | (missing == rows[:, None])).all(axis=1)  # each column complete or empty
     symbols = returns.columns.tolist()
-    complete: dict[int, np.ndarray] = {}  # read-only counts of gapless windows, one array per length
+    counts: dict[bytes, np.ndarray] = {}  # read-only observation counts, one array per window shape
     out = []
     with np.errstate(invalid="ignore", divide="ignore"):
-        for as_of, end, last in zip(requested, ends, lasts, strict=True):
-            start = max(0, end - window)
-            missing = gaps[end] - gaps[start]
-            if missing.any():
-                coefficients, observations = _gapped_corr(values[start:end], missing)
-            else:
-                coefficients = np.corrcoef(values[start:end], rowvar=False)
-                observations = complete.get(end - start)
+        for k, (as_of, last) in enumerate(zip(requested, lasts, strict=True)):
+            block = values[starts[k] : ends[k]]
+            if whole[k]:
+                # an empty column (a symbol not listed yet) is NaN in its own row and column only
+                coefficients = np.corrcoef(block, rowvar=False)
+                key = rows[k].tobytes() + missing[k].tobytes()
+                observations = counts.get(key)
                 if observations is None:
-                    observations = complete[end - start] = np.full((len(symbols),) * 2, float(end - start))
+                    present = missing[k] == 0
+                    observations = counts[key] = np.outer(present, present) * float(rows[k])
                     observations.flags.writeable = False
-            out.append(
-                CorrelationMatrix(last if end > start else as_of, window, list(symbols), coefficients, observations)
-            )
+            else:
+                coefficients, observations = _masked_corr(block)
+            out.append(CorrelationMatrix(last if rows[k] else as_of, window, list(symbols), coefficients, observations))
     return out
 
 
