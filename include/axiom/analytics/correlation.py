@@ -43,60 +43,81 @@ def returns_matrix(closes: pd.DataFrame) -> pd.DataFrame:
     return returns.iloc[1:]
 
 
-def _masked_corr(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise-complete Pearson of all pairs from sums over the rows both columns have (centred first);
-    a pair with fewer than two common rows, or a series constant over them, is NaN."""
+def _gapped_corr(block: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A window where some columns have only some rows: ``np.corrcoef`` serves the pairs of complete
+    columns (a column with gaps is NaN there), masked sums every pair of a partial column (usually
+    a few: a listing, a halt)."""
+    rows = len(block)
+    complete = missing == 0
+    partial = np.flatnonzero(~complete & (missing < rows))
+    out = np.atleast_2d(np.corrcoef(block, rowvar=False))
+    counts = np.outer(complete, complete) * float(rows)
+    coefficients, observations = _masked_rows(block, partial)
+    out[partial, :], out[:, partial] = coefficients, coefficients.T
+    counts[partial, :], counts[:, partial] = observations, observations.T
+    return out, counts
+
+
+def _masked_rows(block: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete Pearson of ``columns`` against every column, from sums over the rows both
+    have (centred first); a pair with fewer than two common rows, or a series constant over them, is NaN."""
     valid = np.isfinite(block)
     mask = valid.astype(float)
     x = np.where(valid, block, 0.0)
-    x = np.where(valid, x - x.sum(axis=0) / np.maximum(mask.sum(axis=0), 1.0), 0.0)
-    n = mask.T @ mask
-    sx = x.T @ mask  # sx[i, j]: the sum of column i over the rows column j has
-    sxx = (x * x).T @ mask
-    vx = sxx - sx * sx / n
-    out = (x.T @ x - sx * sx.T / n) / np.sqrt(vx * vx.T)
-    flat = vx <= 1e-12 * sxx  # constant over the common rows, up to rounding
-    out[(n < 2) | flat | flat.T] = np.nan
+    x -= x.sum(axis=0) / np.maximum(mask.sum(axis=0), 1.0)
+    x *= mask
+    xp, mp = x[:, columns], mask[:, columns]
+    n = mp.T @ mask
+    sx, sy = xp.T @ mask, mp.T @ x  # column p over the rows column j has, and column j over p's rows
+    sxx, syy = (xp * xp).T @ mask, mp.T @ (x * x)
+    vx, vy = sxx - sx * sx / n, syy - sy * sy / n
+    out = (xp.T @ x - sx * sy / n) / np.sqrt(vx * vy)
+    flat = (vx <= 1e-12 * sxx) | (vy <= 1e-12 * syy)  # constant over the common rows, up to rounding
+    out[(n < 2) | flat] = np.nan
     return np.clip(out, -1.0, 1.0, out=out), n
 
 
 def correlations_at(returns: pd.DataFrame, dates, window: int) -> list[CorrelationMatrix]:
     """One matrix per date, over the ``window`` sessions ending on the last session at or before it.
 
-    The frame becomes one array, and its gaps are counted (cumulatively per column), once for all dates.
-    A window whose columns are each complete or empty is one ``np.corrcoef``; a window with partial
-    columns takes masked sums over all pairs at once.
+    The frame becomes one array once for all dates, and each window's gaps are counted per column.
+    A window whose columns are each complete or empty is one ``np.corrcoef``; in a window with
+    partial columns, masked sums give the pairs of those columns.
     """
     values = returns.to_numpy(dtype=float)
-    gaps = np.zeros((len(values) + 1, values.shape[1]), dtype=np.int32)
-    finite = np.isfinite(values)
-    if not finite.all():
-        np.cumsum(~finite, axis=0, out=gaps[1:])
     requested = pd.DatetimeIndex(dates)
     ends = returns.index.searchsorted(requested, side="right")
     starts = np.maximum(ends - window, 0)
     lasts = returns.index[np.maximum(ends, 1) - 1] if len(values) else requested
-    missing = gaps[ends] - gaps[starts]  # non-finite returns per date and symbol
+    gaps = ~np.isfinite(values)
+    missing = np.zeros((len(ends), values.shape[1]), dtype=np.int64)  # non-finite returns per date and symbol
+    if gaps.any():
+        for k, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            missing[k] = gaps[start:end].sum(axis=0)
     rows = ends - starts
     whole = ((missing == 0) | (missing == rows[:, None])).all(axis=1)  # each column complete or empty
     symbols = returns.columns.tolist()
     counts: dict[bytes, np.ndarray] = {}  # read-only observation counts, one array per window shape
     out = []
     with np.errstate(invalid="ignore", divide="ignore"):
-        for k, (as_of, last) in enumerate(zip(requested, lasts, strict=True)):
-            block = values[starts[k] : ends[k]]
+        for k, (start, end, as_of, last) in enumerate(
+            zip(starts.tolist(), ends.tolist(), requested.tolist(), list(lasts), strict=True)
+        ):
+            block, gaps_k = values[start:end], missing[k]
             if whole[k]:
                 # an empty column (a symbol not listed yet) is NaN in its own row and column only
                 coefficients = np.corrcoef(block, rowvar=False)
-                key = rows[k].tobytes() + missing[k].tobytes()
+                key = gaps_k.tobytes() + bytes(str(end - start), "ascii")
                 observations = counts.get(key)
                 if observations is None:
-                    present = missing[k] == 0
-                    observations = counts[key] = np.outer(present, present) * float(rows[k])
+                    present = gaps_k == 0
+                    observations = counts[key] = np.outer(present, present) * float(end - start)
                     observations.flags.writeable = False
             else:
-                coefficients, observations = _masked_corr(block)
-            out.append(CorrelationMatrix(last if rows[k] else as_of, window, list(symbols), coefficients, observations))
+                coefficients, observations = _gapped_corr(block, gaps_k)
+            out.append(
+                CorrelationMatrix(last if end > start else as_of, window, list(symbols), coefficients, observations)
+            )
     return out
 
 
