@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from axiom import connections, schema
-from axiom.stores import ledger, vectors
+from axiom.stores import vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,13 +58,7 @@ def chroma_client():
 
 def wipe(pg, redis_client, neo4j_driver, chroma_client) -> None:
     """Empty every store Axiom writes to (schema stays), once it is sure they are the test stores."""
-    connections.require_test_stores(pg, redis_client, neo4j_driver, chroma_client)
-    pg.execute(f"TRUNCATE {', '.join(ledger.db.TABLES)}, ingestion_run")
-    redis_client.flushdb()
-    with neo4j_driver.session() as session:
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-    for collection in chroma_client.list_collections():
-        chroma_client.delete_collection(collection.name)
+    connections.empty_test_stores(pg, redis_client, neo4j_driver, chroma_client)
 
 
 def load_stores(dagbag, runs, *, pg, redis_client, neo4j_driver, chroma_client, landing: Path) -> None:

@@ -3,6 +3,7 @@
 python -m axiom migrate                      apply the PostgreSQL and Neo4j schema (and renamed Redis keys)
 python -m axiom status [--no-drift]          counts per store and the drift summary, as one JSON object
 python -m axiom ingest [--symbols AAPL,MSFT] [--start 2022-01-01] [--end 2022-12-31] [--provider offline]
+python -m axiom synth [--symbols 500] [--years 10] [--seed 7]   write the synthetic (simulated) universe
 python -m axiom search TEXT [--kinds companies] [--event-type fed_decision] [--since D] [--until D]
 python -m axiom similar-companies JPM
 python -m axiom similar-patterns AAPL --as-of 2020-03-31 [--horizon 20]
@@ -30,6 +31,7 @@ from axiom.insights.ask import ask, render
 from axiom.insights.common import Stores
 from axiom.models import NothingChanged
 from axiom.pipelines import prices
+from axiom.sources import synthetic
 from axiom.status import counts
 from axiom.stores import cache, ledger
 from axiom.validation import parse_date
@@ -80,6 +82,14 @@ def cmd_ingest(args, settings: Settings) -> None:
     finally:
         pg.close()
         neo.close()
+
+
+def cmd_synth(args, settings: Settings) -> None:
+    """Write the synthetic universe (provider ``synthetic``) into the synthetic folder."""
+    universe = synthetic.generate(args.symbols, args.years, args.seed)
+    folder = synthetic.write(universe, settings.synthetic_dir)
+    summary = {k: v for k, v in universe.manifest.items() if k != "symbols"}
+    print(json.dumps({"folder": str(folder), "symbols": args.symbols, **summary}))
 
 
 def cmd_search(args, settings: Settings) -> None:
@@ -232,8 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--symbols", default=None, help="comma-separated tickers (default: the provider's universe)")
     ing.add_argument("--start", default=None, help="first session, YYYY-MM-DD")
     ing.add_argument("--end", default=None, help="last session, YYYY-MM-DD")
-    ing.add_argument("--provider", default=None, help="offline (default) or yfinance")
+    ing.add_argument("--provider", default=None, help="offline (default), yfinance or synthetic")
     ing.set_defaults(run=cmd_ingest)
+    syn = sub.add_parser("synth", help="write the synthetic universe (simulated prices and companies)")
+    syn.add_argument("--symbols", type=positive_int, default=500, help="how many symbols (SYN0001...)")
+    syn.add_argument("--years", type=positive_int, default=10, help="years of daily sessions to 2022-12-30")
+    syn.add_argument("--seed", type=int, default=7)
+    syn.set_defaults(run=cmd_synth)
     find = sub.add_parser("search", help="search companies, events and correlations by meaning")
     find.add_argument("text")
     find.add_argument("--kinds", default=None, help="comma-separated: companies, market_events, correlations")

@@ -22,6 +22,7 @@ class Settings:
     company_metadata_ttl: int = 86_400
     correlation_ttl: int = 86_400
     landing_dir: Path = Path(".state/landing")
+    synthetic_dir: Path = Path(".state/synthetic")
     pattern_window: int = 30
     insight_ttl: int = 86_400
 
@@ -34,6 +35,7 @@ class Settings:
             company_metadata_ttl=int(env.get("AXIOM_COMPANY_METADATA_TTL", cls.company_metadata_ttl)),
             correlation_ttl=int(env.get("AXIOM_CORRELATION_TTL", cls.correlation_ttl)),
             landing_dir=Path(env.get("AXIOM_LANDING_DIR", str(cls.landing_dir))),
+            synthetic_dir=Path(env.get("AXIOM_SYNTHETIC_DIR", str(cls.synthetic_dir))),
             pattern_window=int(env.get("AXIOM_PATTERN_WINDOW", cls.pattern_window)),
             insight_ttl=int(env.get("AXIOM_INSIGHT_TTL", cls.insight_ttl)),
         )

@@ -126,3 +126,14 @@ def require_test_stores(pg, redis_client, driver, chroma_client) -> None:
     problems = not_test_stores(pg, redis_client, driver, chroma_client)
     if problems:
         raise RuntimeError("refusing to empty stores that may hold a user's data: " + "; ".join(problems))
+
+
+def empty_test_stores(pg, redis_client, driver, chroma_client) -> None:
+    """Empty every store Axiom writes to (the schema stays), once sure they are the test stores."""
+    from axiom.stores import cache, graph, ledger, vectors
+
+    require_test_stores(pg, redis_client, driver, chroma_client)
+    ledger.db.truncate_all(pg)
+    cache.flush(redis_client)
+    graph.delete_all(driver)
+    vectors.delete_collections(chroma_client, [c.name for c in chroma_client.list_collections()])

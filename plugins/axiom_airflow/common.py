@@ -78,7 +78,7 @@ def provider_param(description: str) -> Param:
     return Param(
         os.environ.get("AXIOM_PRICE_PROVIDER", "offline"),
         type="string",
-        enum=["offline", "yfinance"],
+        enum=["offline", "yfinance", "synthetic"],
         title="Provider",
         description=description,
     )

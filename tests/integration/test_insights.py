@@ -165,7 +165,6 @@ def test_the_ask_dag_logs_and_keeps_the_answer(stores, dagbag):
 def test_an_empty_graph_is_a_clear_error(stores, neo4j_driver):
     """Last in this module: it empties the (test instance's) graph."""
     assert graph.database_name(neo4j_driver) == connections.TEST_DATABASES["neo4j"]
-    with neo4j_driver.session() as s:
-        s.run("MATCH (n) DETACH DELETE n").consume()
+    graph.delete_all(neo4j_driver)
     with pytest.raises(LookupError, match="the graph reaches no company"):
         answer(stores, "cascade", "hike 25bp", "2020-06-30", use_cache=False)

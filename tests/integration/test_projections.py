@@ -12,7 +12,7 @@ import pytest
 
 from axiom import projections
 from axiom.status import counts
-from axiom.stores import cache, vectors
+from axiom.stores import cache, graph, vectors
 
 DAGS = (
     ("company_graph", {"provider": "offline"}),
@@ -92,13 +92,11 @@ def test_tampering_with_a_key_an_edge_and_a_vector_is_found_and_rebuilt(pg, stor
 def empty(store: str, client) -> None:
     """What losing a store looks like: every key, node or collection gone."""
     if store == "redis":
-        client.flushdb()
+        cache.flush(client)
     elif store == "neo4j":
-        with client.session() as s:
-            s.run("MATCH (n) DETACH DELETE n").consume()
+        graph.delete_all(client)
     else:
-        for collection in client.list_collections():
-            client.delete_collection(collection.name)
+        vectors.delete_collections(client, [c.name for c in client.list_collections()])
 
 
 @pytest.mark.parametrize("store", projections.STORES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from axiom.analytics.correlation import correlation_at, month_ends, returns_matrix
+from axiom.analytics.correlation import correlations_at, month_ends, returns_matrix
 
 
 def long_closes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -22,7 +22,7 @@ def prices(seed=1, days=120, symbols=("A", "B", "C")) -> pd.DataFrame:
 
 def test_matches_pandas_on_the_same_window():
     wide = prices()
-    m = correlation_at(returns_matrix(long_closes(wide)), wide.index[-1], 30)
+    (m,) = correlations_at(returns_matrix(long_closes(wide)), [wide.index[-1]], 30)
     expected = wide.pct_change().iloc[-30:].corr()
     np.testing.assert_allclose(m.coefficients, expected.to_numpy(), atol=1e-12)
     assert (m.observations == 30).all()
@@ -31,7 +31,7 @@ def test_matches_pandas_on_the_same_window():
 def test_gaps_are_pairwise_complete_and_short_pairs_are_skipped():
     wide = prices()
     wide.iloc[-25:-5, 2] = np.nan  # C misses 20 sessions: its returns around the gap are missing, not filled
-    m = correlation_at(returns_matrix(long_closes(wide)), wide.index[-1], 30)
+    (m,) = correlations_at(returns_matrix(long_closes(wide)), [wide.index[-1]], 30)
     returns = wide.pct_change(fill_method=None).iloc[-30:]
     assert m.observations[0, 2] == returns[["A", "C"]].dropna().shape[0] < 30
     np.testing.assert_allclose(m.coefficients[0, 2], returns["A"].corr(returns["C"]), atol=1e-12)

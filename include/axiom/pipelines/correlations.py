@@ -17,7 +17,7 @@ import pandas as pd
 
 from axiom import index
 from axiom.analysts.judge import Judge
-from axiom.analytics.correlation import CorrelationMatrix, correlation_at, month_ends, returns_matrix
+from axiom.analytics.correlation import CorrelationMatrix, correlations_at, month_ends, returns_matrix
 from axiom.calendar import history_start
 from axiom.models import Company
 from axiom.stores import cache, graph, ledger, vectors
@@ -100,7 +100,7 @@ def matrices(conn, params: CorrelationParams) -> list[CorrelationMatrix]:
         dates = month_ends(returns.index, params.backfill_start, params.backfill_end)
     else:
         dates = [pd.Timestamp(params.as_of, tz="UTC") if params.as_of else returns.index[-1]]
-    return [correlation_at(returns, d, params.window) for d in dates]
+    return correlations_at(returns, dates, params.window)
 
 
 def compute(conn, params: CorrelationParams, *, origin: str | None = None) -> int:

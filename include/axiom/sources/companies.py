@@ -1,4 +1,5 @@
-"""Company fundamentals: a sourced JSON fixture offline, ``yfinance`` ``Ticker.info`` live.
+"""Company fundamentals: a sourced JSON fixture offline, ``yfinance`` ``Ticker.info`` live, and the
+simulated companies of the synthetic universe (``axiom.sources.synthetic``, scale tests only).
 
 Both return raw rows (dicts) with symbol, name, sector, industry, description, market_cap_usd,
 debt_to_equity, as_of and source; validation happens in the pipeline, alike for both.
@@ -10,6 +11,9 @@ import json
 import logging
 from datetime import date
 from pathlib import Path
+
+from axiom.config import Settings
+from axiom.sources import synthetic
 
 log = logging.getLogger(__name__)
 
@@ -58,4 +62,6 @@ def fetch_fundamentals(provider: str, symbols: list[str] | None) -> list[dict]:
         return offline_fundamentals(symbols)
     if provider == "yfinance":
         return yfinance_fundamentals(symbols or [r["symbol"] for r in offline_fundamentals()])
-    raise ValueError(f"unknown fundamentals provider {provider!r}; choose offline or yfinance")
+    if provider == "synthetic":
+        return synthetic.read_companies(Settings.from_env().synthetic_dir, symbols)
+    raise ValueError(f"unknown fundamentals provider {provider!r}; choose offline, yfinance or synthetic")

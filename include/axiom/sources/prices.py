@@ -5,6 +5,8 @@
   high, low or volume: those columns stay empty (NULL in the ledger), never invented.
 * ``yfinance``: live Yahoo Finance bars, batched, adjusted (``auto_adjust=True``), with
   timezone-aware timestamps and backoff on rate limits.
+* ``synthetic``: the simulated universe ``python -m axiom synth`` wrote (``axiom.sources.synthetic``),
+  full OHLCV, for scale tests only: not market data.
 
 A provider returns a raw long frame with ``symbol, interval, ts, open, high, low, close,
 volume``. Daily bars carry their session date at 00:00 UTC; intraday bars their start in UTC.
@@ -17,10 +19,13 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
 
+from axiom.config import Settings
+from axiom.sources import synthetic
 from axiom.validation import BAR_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -81,6 +86,34 @@ class OfflineProvider:
         for column in ("open", "high", "low", "volume"):
             long[column] = float("nan")
         frame = _in_range(long, start, end)
+        return frame.reindex(columns=BAR_COLUMNS).reset_index(drop=True)
+
+
+@dataclass
+class SyntheticProvider:
+    """The simulated universe in the synthetic folder (default ``AXIOM_SYNTHETIC_DIR``): not real prices."""
+
+    name: str = "synthetic"
+    adjusted: bool = True
+    folder: Path | None = None
+
+    def _folder(self) -> Path:
+        return self.folder or Settings.from_env().synthetic_dir
+
+    def universe(self) -> list[str]:
+        return synthetic.manifest(self._folder())["symbols"]
+
+    def fetch(self, symbols, start, end, interval="1d") -> pd.DataFrame:
+        if interval != "1d":
+            raise ProviderError(f"the synthetic provider has daily bars only, not {interval!r}")
+        try:
+            bars = synthetic.read_bars(self._folder(), symbols)
+        except FileNotFoundError as missing:
+            raise ProviderError(str(missing)) from None
+        unknown = sorted(set(symbols or ()) - set(bars["symbol"].unique()))
+        if unknown:
+            log.warning("the synthetic universe has no %s", unknown)
+        frame = _in_range(bars.assign(interval="1d"), start, end)
         return frame.reindex(columns=BAR_COLUMNS).reset_index(drop=True)
 
 
@@ -182,11 +215,11 @@ def parse_yfinance_frame(raw: pd.DataFrame, interval: str) -> pd.DataFrame:
     return long.reindex(columns=BAR_COLUMNS).reset_index(drop=True)
 
 
-PROVIDERS = {"offline": OfflineProvider, "yfinance": YFinanceProvider}
+PROVIDERS = {"offline": OfflineProvider, "yfinance": YFinanceProvider, "synthetic": SyntheticProvider}
 
 
 def get_provider(name: str) -> PriceProvider:
-    """The provider registered under ``name`` (``offline`` or ``yfinance``)."""
+    """The provider registered under ``name`` (``offline``, ``yfinance`` or ``synthetic``)."""
     try:
         return PROVIDERS[name]()
     except KeyError:

@@ -227,3 +227,8 @@ def delete_projected(client) -> int:
         for start in range(0, len(keys), 1000):
             deleted += client.delete(*keys[start : start + 1000])
     return deleted
+
+
+def flush(client) -> None:
+    """Empty the client's whole Redis database (tests and benchmarks, on their own server)."""
+    client.flushdb()

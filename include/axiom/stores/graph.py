@@ -340,3 +340,9 @@ def delete_projected(driver) -> int:
     """Delete every node the pipelines project (Sector nodes stay, with the ROTATES_TO edges answers drew)."""
     with driver.session() as session:
         return session.run(DELETE_PROJECTED).consume().counters.nodes_deleted
+
+
+def delete_all(driver) -> None:
+    """Delete every node and relationship (tests and benchmarks, on their own instance)."""
+    with driver.session() as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()

@@ -36,6 +36,11 @@ def transaction(conn):
     return conn.transaction()
 
 
+def truncate_all(conn) -> None:
+    """Empty every table Axiom writes and the run log (tests and benchmarks, on their own database)."""
+    conn.execute(f"TRUNCATE {', '.join(TABLES)}, ingestion_run")
+
+
 def database_name(conn) -> str:
     """The PostgreSQL database this connection is on."""
     return conn.execute("SELECT current_database()").fetchone()[0]

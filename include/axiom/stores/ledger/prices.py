@@ -193,11 +193,18 @@ def last_sessions(conn, until: date, count: int, symbol: str | None = None) -> l
     return [r[0].astimezone(UTC).date() for r in rows.fetchall()][::-1]
 
 
+# a skip scan over the primary key: one index probe per symbol instead of reading every bar
+SYMBOLS_SQL = (
+    "WITH RECURSIVE s(symbol) AS ((SELECT symbol FROM price_bar WHERE interval = %(interval)s ORDER BY symbol LIMIT 1)"
+    " UNION ALL SELECT (SELECT b.symbol FROM price_bar b WHERE b.interval = %(interval)s AND b.symbol > s.symbol"
+    " ORDER BY b.symbol LIMIT 1) FROM s WHERE s.symbol IS NOT NULL)"
+    " SELECT symbol FROM s WHERE symbol IS NOT NULL ORDER BY 1"
+)
+
+
 def symbols(conn, interval: str = "1d") -> list[str]:
-    """Every symbol with bars of ``interval`` in the ledger."""
-    return [
-        r[0] for r in conn.execute("SELECT DISTINCT symbol FROM price_bar WHERE interval = %s ORDER BY 1", (interval,))
-    ]
+    """Every symbol with bars of ``interval`` in the ledger, sorted."""
+    return [r[0] for r in conn.execute(SYMBOLS_SQL, {"interval": interval})]
 
 
 def forward_closes(conn, starts: list[tuple[str, date]], horizon: int) -> list[tuple[int, float, date, float]]:
