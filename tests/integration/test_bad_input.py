@@ -94,6 +94,7 @@ CORPUS = [
     Case("param", "threshold zero", ("correlations", {"threshold": 0}), "threshold"),
     Case("param", "horizon zero", ("evaluate_signals", {"horizon": 0}), "horizon"),
     Case("param", "z threshold below one", ("divergence_alerts", {"z_threshold": 0.5}), "z_threshold"),
+    Case("param", "no events allowed", ("market_events", {"max_events": 0}), "max_events"),
     Case("param", "a symbol with a space", ("price_ingestion", {"symbols": ["AA PL"]}), "symbols"),
     Case("param", "a date that is no date", ("price_ingestion", {"start": "2022-02-30x"}), "start"),
     Case("param", "an unknown store", ("rebuild_projections", {"stores": ["mysql"]}), "stores"),
@@ -263,3 +264,25 @@ def test_a_description_that_gives_the_model_instructions_stays_data(clean_stores
     [judgement] = judge.competitors([UNIVERSE[0]], [*UNIVERSE[:2], hostile])
     assert "Ignore all previous instructions" not in json.dumps(fake.requests[0])
     assert judgement.analyst == "rules" and "ZZZZ" not in {c.symbol for c in judgement.value}
+
+
+def test_events_over_the_cap_are_kept_as_rejects_and_the_newest_land(clean_stores, pg):
+    from axiom.pipelines import events
+
+    rows = [{"source": "corpus", "source_id": f"e{day}", "occurred_at": f"2022-03-{day:02d}T00:00:00+00:00",
+             "title": f"event {day}", "symbol": None} for day in range(1, 11)]  # fmt: skip
+    run_id = events.collect(pg, events.EventParams(max_events=4), rows=rows)
+    kept = [e["title"] for e in ledger.events.market_events(pg, list(ledger.runs.scope(pg, run_id).event_ids))]
+    assert sorted(kept) == ["event 10", "event 7", "event 8", "event 9"]
+    reasons = pg.execute("SELECT reason, count(*) FROM rejected_row GROUP BY reason").fetchall()
+    assert reasons == [("over this run's cap of 4 events (raise max_events to load it)", 6)]
+
+
+def test_the_paid_analyst_stops_at_its_cap_and_the_rules_answer_the_rest(clean_stores, pg, caplog):
+    answer = {"competitors": [{"symbol": "CVX", "intensity": 0.8, "rationale": "integrated peers"}]}
+    fake = FakeAnthropic((200, message([tool_use("name_competitors", answer)])))
+    judge = Judge(pg, fake.analyst(), RuleBasedAnalyst(), max_calls=1)
+    with caplog.at_level("WARNING"):
+        judgements = judge.competitors(UNIVERSE, UNIVERSE)
+    assert [j.analyst for j in judgements] == ["claude", "rules", "rules"] and len(fake.requests) == 1
+    assert "its cap of 1 calls is reached" in caplog.text

@@ -45,10 +45,15 @@ def cache_key(analyst: Analyst, task: str, payload: dict) -> str:
 class Judge:
     """One entry point for judgement, used by every pipeline and workflow."""
 
-    def __init__(self, conn, primary: Analyst, fallback: Analyst | None = None, *, breaker: int = 3) -> None:
+    def __init__(
+        self, conn, primary: Analyst, fallback: Analyst | None = None, *, breaker: int = 3, max_calls: int | None = None
+    ) -> None:
+        """``max_calls`` caps the calls to an analyst that has a fallback (the paid one) per judge, i.e. per task:
+        past it, the fallback answers the rest, so one run can never spend without bound."""
         self.conn = conn
         self.chain = [a for a in (primary, fallback) if a is not None]
         self.breaker = breaker
+        self.max_calls = max_calls
         self.stats = {"analyst_calls": 0, "cache_hits": 0, "rejected_answers": 0, "fallbacks": 0}
 
     def ask_many(
@@ -70,13 +75,21 @@ class Judge:
             payloads = {i: payload(items[i]) for i in pending}
             keys = {i: cache_key(analyst, task, payloads[i]) for i in pending}
             cached = ledger.judgements.lookup(self.conn, list(keys.values()))
-            fresh, failed, streak = [], [], 0
+            fresh, failed, streak, over_cap = [], [], 0, False
             for i in pending:
                 if keys[i] in cached:
                     results[i] = Judgement(decode(cached[keys[i]]), analyst.name, analyst.model, analyst.prompt_version)
                     self.stats["cache_hits"] += 1
                     continue
                 if streak >= self.breaker:
+                    failed.append(i)
+                    continue
+                capped = self.max_calls is not None and position + 1 < len(self.chain)
+                if capped and self.stats["analyst_calls"] >= self.max_calls:
+                    if not over_cap:
+                        log.warning("%s: its cap of %d calls is reached; the rest go to the fallback",
+                                    analyst.name, self.max_calls)  # fmt: skip
+                        over_cap = True
                     failed.append(i)
                     continue
                 try:
@@ -161,10 +174,11 @@ class Judge:
 
 
 def judge_from_env(conn) -> Judge:
-    """Claude (falling back to rules) when ANTHROPIC_API_KEY is set; the rule-based analyst otherwise."""
+    """Claude (falling back to rules, at most ``AXIOM_MAX_ANALYST_CALLS`` calls per task) when ANTHROPIC_API_KEY is
+    set; the rule-based analyst otherwise."""
     rules = RuleBasedAnalyst()
     if os.environ.get("ANTHROPIC_API_KEY"):
         from axiom.analysts.claude import ClaudeAnalyst
 
-        return Judge(conn, ClaudeAnalyst(), rules)
+        return Judge(conn, ClaudeAnalyst(), rules, max_calls=int(os.environ.get("AXIOM_MAX_ANALYST_CALLS", 1000)))
     return Judge(conn, rules)

@@ -23,7 +23,7 @@ from axiom.calendar import history_start
 from axiom.models import EventInput
 from axiom.sources import events as sources
 from axiom.stores import cache, graph, ledger, vectors
-from axiom.validation import is_symbol, is_text, parse_dates, parse_symbols, split_rows
+from axiom.validation import Rejects, is_symbol, is_text, parse_dates, parse_symbols, split_rows
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ RECENT_EVENTS_KEPT = 50
 
 
 MIN_K, MAX_K = 1.0, 20.0
+MAX_EVENTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,15 @@ class EventParams:
     end: date | None = None
     k: float = 5.0
     window: int = 60
+    max_events: int = 1000
 
     def __post_init__(self):
         if not MIN_K <= self.k <= MAX_K:  # below 1 sigma every other session is "abnormal"; NaN fails too
             raise ValueError(f"k must be between {MIN_K} and {MAX_K} standard deviations, got {self.k}")
         if not 5 <= self.window <= 500:
             raise ValueError(f"window must be between 5 and 500 sessions, got {self.window}")
+        if not 1 <= self.max_events <= MAX_EVENTS:
+            raise ValueError(f"max_events must be between 1 and {MAX_EVENTS:,}, got {self.max_events}")
 
     @classmethod
     def parse(cls, params: dict) -> EventParams:
@@ -62,6 +66,7 @@ class EventParams:
             end=end,
             k=float(params.get("k", cls.k)),
             window=int(params.get("window", cls.window)),
+            max_events=int(params.get("max_events", cls.max_events)),
         )
 
     def as_json(self) -> dict:
@@ -70,6 +75,7 @@ class EventParams:
             "symbols": self.symbols,
             "k": self.k,
             "window": self.window,
+            "max_events": self.max_events,
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
         }
@@ -111,13 +117,26 @@ def gather(conn, params: EventParams) -> list[dict]:
     return sources.fomc_decisions(params.start, params.end) + moves
 
 
+def cap(good: list[dict], rejects: Rejects, *, limit: int) -> tuple[list[dict], Rejects]:
+    """The newest ``limit`` good events go on; older ones are kept as rejects with the reason (nothing is lost:
+    a run with a higher ``max_events`` loads them), so one run cannot flood the analyst and the stores."""
+    if len(good) <= limit:
+        return good, rejects
+    ordered = sorted(good, key=lambda r: _timestamp(r["occurred_at"]), reverse=True)
+    over = ordered[limit:]
+    log.warning("%d events over this run's cap of %d: the oldest are kept as rejects", len(over), limit)
+    reason = f"over this run's cap of {limit} events (raise max_events to load it)"
+    extra = split_rows(over, [(reason, lambda r: False)])[1]
+    return ordered[:limit], Rejects(rejects.payloads + extra.payloads, rejects.reasons + extra.reasons)
+
+
 def collect(conn, params: EventParams, *, rows: list[dict] | None = None, origin: str | None = None) -> int:
     """Open a run; validate and upsert raw events on (source, source_id); measure macro sensitivities."""
     run_id = ledger.runs.start_run(
         conn, pipeline=PIPELINE, provider=params.provider, params=params.as_json(), origin=origin
     )
     raw = rows if rows is not None else gather(conn, params)
-    good, rejects = split_rows(raw, _rules(known_symbols(conn)))
+    good, rejects = cap(*split_rows(raw, _rules(known_symbols(conn))), limit=params.max_events)
     ledger.runs.record_rejects(conn, run_id, DATASET, rejects)
     for payload, reason in zip(rejects.payloads, rejects.reasons, strict=True):
         log.warning("run %d: rejected event %s: %s", run_id, str(payload.get("source_id"))[:80], reason)
