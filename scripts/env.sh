@@ -39,6 +39,10 @@ use_test_stores() {
   local pg_db="${AIRFLOW_CONN_AXIOM_POSTGRES##*/}" redis="${AIRFLOW_CONN_AXIOM_REDIS%%\?*}"
   local neo4j_port="${AIRFLOW_CONN_AXIOM_NEO4J##*:}" api_port="${AIRFLOW__API__PORT:-8080}"
   local chroma="${AIRFLOW_CONN_AXIOM_CHROMA%%\?*}"
+  case "${redis##*:}.${neo4j_port}.${chroma##*:}" in
+    *[!0-9.]*|*..*|.*|*.) echo "use_test_stores: the Redis, Neo4j and Chroma connections need host:port (a server)" >&2
+                          return 1 ;;
+  esac
   export AXIOM_STORES=test
   export AIRFLOW_CONN_AXIOM_POSTGRES="${AIRFLOW_CONN_AXIOM_POSTGRES%/*}/${pg_db%%\?*}_test"
   export AIRFLOW_CONN_AXIOM_REDIS="${redis%:*}:$((${redis##*:} + 1))?db=15"

@@ -114,6 +114,8 @@ def not_test_stores(pg, redis_client, driver, chroma_client) -> list[str]:
         problems.append(f"PostgreSQL database {name!r} is not a *_test database")
     if redis_client.connection_pool.connection_kwargs.get("db", 0) == 0:
         problems.append("Redis is on db 0, the user's")
+    if not str(redis_client.config_get("dir").get("dir", "")).endswith("redis-test"):
+        problems.append("Redis is not the tests' server (started by services.sh start-test in .state/redis-test)")
     if (name := graph.database_name(driver)) != TEST_DATABASES["neo4j"]:
         problems.append(f"Neo4j database {name!r} is not the test instance's {TEST_DATABASES['neo4j']!r}")
     if chroma_client.database != TEST_DATABASES["chroma"]:

@@ -119,7 +119,7 @@ def expected_redis(conn) -> dict[str, dict]:
     for window, as_of in _correlation_windows(conn):
         matrix |= correlations.matrix_items(conn, priced, window=window, as_of=as_of)
     recent = {
-        key: dict(sorted(members.items(), key=lambda m: (-m[1], m[0]))[: events.RECENT_EVENTS_KEPT])
+        key: dict(sorted(members.items(), key=lambda m: (m[1], m[0]), reverse=True)[: events.RECENT_EVENTS_KEPT])
         for key, members in events.recent_scores(ledger.events.market_events(conn)).items()
     }
     momentum = prices.sector_momentum(conn)

@@ -26,15 +26,17 @@ def origin(dag_run) -> str:
 
 
 def record_failure(context) -> None:
-    """Task failure callback (after the last retry): the DAG run's ingestion run, if it opened one, is
-    marked ``failed`` with the task and the error, so no run stays ``running`` forever."""
-    ti, error = context["ti"], context.get("exception")
-    reason = f"{ti.task_id}: {type(error).__name__}: {error}" if error else f"{ti.task_id} failed"
+    """Failure callback of every task (after its last retry) and of every DAG run (also a timeout, a run
+    marked failed by hand, a killed task): the DAG run's ingestion run, if it opened one, is marked
+    ``failed`` with where and why, so no run stays ``running`` forever."""
+    ti, error = context.get("ti"), context.get("exception")
+    where = ti.task_id if ti else "the DAG run"
+    reason = f"{where}: {type(error).__name__}: {error}" if error else f"{where} failed: {context.get('reason', '')}"
     try:
         with StoreSession() as stores:
             run_id = ledger.runs.fail(stores.ledger, origin(context["dag_run"]), reason)
     except Exception:  # the ledger itself may be what failed; the task's own error is what matters
-        log.exception("could not record the failure of %s in the ledger", ti.task_id)
+        log.exception("could not record the failure of %s in the ledger", where)
         return
     if run_id is not None:
         log.error("ingestion run %d failed: %s", run_id, reason)
@@ -52,6 +54,7 @@ DAG_DEFAULTS = {
     "start_date": datetime(2026, 1, 1, tzinfo=UTC),
     "catchup": False,
     "max_active_runs": 1,
+    "on_failure_callback": record_failure,
     "default_args": {
         "retries": 2,
         "retry_delay": timedelta(seconds=float(os.environ.get("AXIOM_RETRY_DELAY", 30))),

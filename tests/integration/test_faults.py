@@ -75,6 +75,38 @@ def patient(dagbag, monkeypatch):
     return dag
 
 
+WAITING = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
+    " AND wait_event_type = 'Lock' AND query LIKE %s AND pid <> pg_backend_pid()"
+)
+LOCK_WAIT, COPY_WAIT = "SELECT pg_advisory_xact_lock%", "COPY price_bar %"
+
+
+def admin():
+    """A second ledger connection to watch (and cut) the loads from."""
+    from axiom import connections
+
+    return connections.postgres()
+
+
+def waiting_loads(conn, query: str) -> list[int]:
+    """Backends of loads waiting on a lock while running ``query`` (a LIKE pattern)."""
+    return [r[0] for r in conn.execute(WAITING, (query,)).fetchall()]
+
+
+@contextmanager
+def load_lock(symbol: str = "AAPL"):
+    """Hold a symbol's load lock (the one ``load_bars`` takes first), so a load waits inside its transaction
+    until the lock is released (``release()``) or the block ends."""
+    holder = admin()
+    key = f"price_bar:{symbol}"
+    holder.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+    try:
+        yield lambda: holder.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+    finally:
+        holder.close()
+
+
 @contextmanager
 def beside(fault) -> None:
     """Run ``fault`` in a thread while the block (a DAG run) runs."""
@@ -106,18 +138,19 @@ def test_a_store_stopped_mid_run_fails_its_task_then_the_retry_completes_the_run
     before = task_states("price_ingestion", step)
     restarted = threading.Event()
 
-    def stop_then_restart() -> None:
-        """Stop the server once the run's rows are validated (the ledger load runs next, then the first write
-        to the store fails); start it again once Airflow has put that step up for retry."""
-        if poll(lambda: ("success", 1) in new_states("price_ingestion", "validate", validated)):
-            stop_server(store)
-            if poll(lambda: any(s == "up_for_retry" for s, _ in new_states("price_ingestion", step, before))):
-                start_servers()
-                restarted.set()
+    def stop_then_restart(release) -> None:
+        """While the load waits on its lock: stop the server and wait until it is gone, then let the load go
+        on (the first write to the store fails); start the server again once Airflow put that step up for retry."""
+        with admin() as watch:
+            if poll(lambda: waiting_loads(watch, LOCK_WAIT)):
+                stop_server(store)
+                release()
+                if poll(lambda: any(s == "up_for_retry" for s, _ in new_states("price_ingestion", step, before))):
+                    start_servers()
+                    restarted.set()
 
-    validated = task_states("price_ingestion", "validate")
     try:
-        with beside(stop_then_restart):
+        with load_lock() as release, beside(lambda: stop_then_restart(release)):
             run = patient.test(run_conf=CONF)
     finally:
         start_servers()  # whatever happened, the next tests find their servers up
@@ -136,32 +169,36 @@ def test_the_ledger_connection_lost_inside_the_load_rolls_back_and_the_retry_loa
     patient, clean_stores, pg
 ):
     """PostgreSQL also holds Airflow's metadata, so its server is not stopped here: the load's own
-    connection is cut by the server (pg_terminate_backend) while its transaction is open."""
+    connection is cut by the server (pg_terminate_backend) in the middle of its COPY, after it wrote rows."""
     import psycopg
 
-    from axiom import connections
-
     before = task_states("price_ingestion", "load")
-    holder = connections.postgres()  # holds a symbol's load lock, so the load waits inside its transaction
-    holder.execute("SELECT pg_advisory_lock(hashtext('price_bar:AAPL'))")
-    cut, rows_when_cut = threading.Event(), []
+    # an uncommitted bar at the last key the load writes: its COPY writes AAPL's and KO's bars, then waits
+    blocker = psycopg.connect(pg.info.dsn, password=pg.info.password)
+    blocker.execute(
+        "INSERT INTO price_bar (symbol, interval, ts, close, adjusted, source, run_id)"
+        " VALUES ('MSFT', '1d', '2022-12-28T00:00:00Z', 1.0, true, 'test', 0)"
+    )
+    cut, rows = threading.Event(), {}
 
-    def cut_the_waiting_load() -> None:
-        with psycopg.connect(pg.info.dsn, password=pg.info.password, autocommit=True) as admin:
-            waiting = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
-                       " AND query LIKE 'SELECT pg_advisory_xact_lock%' AND pid <> pg_backend_pid()")  # fmt: skip
-            if poll(lambda: admin.execute(waiting).fetchone() is not None):
-                admin.execute(f"SELECT pg_terminate_backend(pid) FROM ({waiting}) AS w")
-                rows_when_cut.append(admin.execute("SELECT count(*) FROM price_bar").fetchone()[0])
-                holder.execute("SELECT pg_advisory_unlock(hashtext('price_bar:AAPL'))")
+    def cut_the_copy() -> None:
+        with admin() as watch:
+            if poll(lambda: waiting_loads(watch, COPY_WAIT)):
+                [pid] = waiting_loads(watch, COPY_WAIT)
+                # the COPY has written its rows (uncommitted, unseen, but on disk) before it waits
+                rows["bytes"] = watch.execute("SELECT pg_relation_size('price_bar')").fetchone()[0]
+                watch.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                rows["after_cut"] = watch.execute("SELECT count(*) FROM price_bar").fetchone()[0]
+                blocker.rollback()
                 cut.set()
 
     try:
-        with beside(cut_the_waiting_load):
+        with beside(cut_the_copy):
             run = patient.test(run_conf=CONF)
     finally:
-        holder.close()
-    assert cut.is_set() and rows_when_cut == [0]  # the open transaction wrote nothing that stays
+        blocker.close()
+    assert cut.is_set() and rows["bytes"] > 8 * 8192  # hundreds of bars were written into the table's pages
+    assert rows["after_cut"] == 0  # and went with the transaction the cut connection had open
     assert run.state == "success"
     [(state, tries)] = new_states("price_ingestion", "load", before)
     assert state == "success" and tries == 2
@@ -192,19 +229,30 @@ def test_a_param_no_retry_can_fix_fails_at_once(dagbag, clean_stores, pg):
 def test_a_param_the_schema_can_bound_is_refused_at_the_trigger(dagbag):
     from airflow.sdk.definitions.param import ParamValidationError
 
-    with pytest.raises(ParamValidationError, match="k"):
+    with pytest.raises(ParamValidationError, match=r"param k: 0\.1 is less than the minimum of 1"):
         dagbag.dags["market_events"].test(run_conf={"k": 0.1})
 
 
 def test_overlapping_writers_lose_and_double_nothing(dagbag, clean_stores, pg):
-    """A DAG run and a CLI ingest of the same symbols and dates at the same time."""
-    cli = subprocess.Popen(
-        [sys.executable, "-m", "axiom", "ingest", "--symbols", ",".join(CONF["symbols"]), "--start", CONF["start"],
-         "--end", CONF["end"], "--provider", "offline"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    run = dagbag.dags["price_ingestion"].test(run_conf=CONF)
-    output, _ = cli.communicate(timeout=600)
+    """A DAG run and a CLI ingest of the same symbols and dates, made to overlap: both loads wait on a
+    symbol's lock at the same time, then go."""
+    overlapped = threading.Event()
+
+    def both_waiting(release) -> None:
+        with admin() as watch:
+            if poll(lambda: len(waiting_loads(watch, LOCK_WAIT)) == 2):
+                overlapped.set()
+            release()
+
+    with load_lock() as release, beside(lambda: both_waiting(release)):
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "axiom", "ingest", "--symbols", ",".join(CONF["symbols"]), "--start",
+             CONF["start"], "--end", CONF["end"], "--provider", "offline"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        run = dagbag.dags["price_ingestion"].test(run_conf=CONF)
+        output, _ = cli.communicate(timeout=600)
+    assert overlapped.is_set(), "the two loads never waited side by side"
     assert run.state == "success" and cli.returncode == 0, output[-2000:]
     expected = OfflineProvider().fetch(CONF["symbols"], START, END)
     held = ledger.prices.closes(pg, CONF["symbols"])

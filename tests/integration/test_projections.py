@@ -116,5 +116,7 @@ def test_the_rebuild_dag_brings_a_store_back_in_line(pg, stores, dagbag):
     assert ("redis", "company:*:metadata") in drifted(pg, stores)
     assert dagbag.dags["rebuild_projections"].test(run_conf={"stores": ["redis"]}).state == "success"
     assert drifted(pg, stores) == {}
-    with pytest.raises(Exception, match="stores"):  # the trigger form refuses a store that is not one
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError, match="param stores: 'mysql' is not one of"):  # refused at the trigger
         dagbag.dags["rebuild_projections"].test(run_conf={"stores": ["mysql"]})

@@ -54,6 +54,7 @@ class Judge:
         self.chain = [a for a in (primary, fallback) if a is not None]
         self.breaker = breaker
         self.max_calls = max_calls
+        self.capped_calls = 0  # calls to the analyst the cap applies to
         self.stats = {"analyst_calls": 0, "cache_hits": 0, "rejected_answers": 0, "fallbacks": 0}
 
     def ask_many(
@@ -85,7 +86,7 @@ class Judge:
                     failed.append(i)
                     continue
                 capped = self.max_calls is not None and position + 1 < len(self.chain)
-                if capped and self.stats["analyst_calls"] >= self.max_calls:
+                if capped and self.capped_calls >= self.max_calls:
                     if not over_cap:
                         log.warning("%s: its cap of %d calls is reached; the rest go to the fallback",
                                     analyst.name, self.max_calls)  # fmt: skip
@@ -94,6 +95,7 @@ class Judge:
                     continue
                 try:
                     self.stats["analyst_calls"] += 1
+                    self.capped_calls += capped
                     value = call(analyst, items[i])
                 except AnalystError as exc:
                     self.stats["rejected_answers"] += 1

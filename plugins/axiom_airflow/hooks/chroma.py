@@ -34,7 +34,11 @@ class ChromaHook(BaseHook):
             conn = self.get_connection(self.chroma_conn_id)
             extra = conn.extra_dejson
             self.client = connect(
-                host=conn.host, port=conn.port, path=extra.get("path"), database=extra.get("database")
+                host=conn.host,
+                port=conn.port,
+                path=extra.get("path"),
+                database=extra.get("database"),
+                token=conn.password or None,
             )
         return self.client
 
