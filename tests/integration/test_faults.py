@@ -197,7 +197,7 @@ def test_the_ledger_connection_lost_inside_the_load_rolls_back_and_the_retry_loa
             run = patient.test(run_conf=CONF)
     finally:
         blocker.close()
-    assert cut.is_set() and rows["bytes"] > 8 * 8192  # hundreds of bars were written into the table's pages
+    assert cut.is_set() and rows["bytes"] > 2 * 8192  # pages of bars beyond the blocker's one were written
     assert rows["after_cut"] == 0  # and went with the transaction the cut connection had open
     assert run.state == "success"
     [(state, tries)] = new_states("price_ingestion", "load", before)
