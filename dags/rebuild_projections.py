@@ -13,8 +13,6 @@ from axiom.config import Settings
 from axiom_airflow.common import DAG_DEFAULTS
 from axiom_airflow.stores import StoreSession
 
-CLIENTS = {"redis": "redis_client", "neo4j": "driver", "chroma": "chroma_client"}
-
 
 @dag(
     dag_id="rebuild_projections",
@@ -39,11 +37,9 @@ def rebuild_projections():
     def rebuild(params=None) -> dict:
         settings = Settings.from_env()
         with StoreSession() as stores:
-            done = {s: projections.rebuild(stores.ledger, s, stores.client(CLIENTS[s]), settings=settings)
-                    for s in params["stores"]}  # fmt: skip
-            drifts = projections.doctor(
-                stores.ledger, *(stores.client(CLIENTS[s]) for s in projections.STORES), window=settings.pattern_window
-            )
+            clients = {s: stores.client(name) for s, name in projections.CLIENT_ARGUMENT.items()}
+            done = {s: projections.rebuild(stores.ledger, s, clients[s], settings=settings) for s in params["stores"]}
+            drifts = projections.doctor(stores.ledger, *clients.values(), window=settings.pattern_window)
         left = {store: n for store, n in projections.summary(drifts).items() if store in params["stores"] and n}
         if left:
             raise AirflowFailException(f"still drifting after the rebuild: {left}")

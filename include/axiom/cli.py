@@ -189,23 +189,19 @@ def cmd_doctor(args, settings: Settings) -> int:
         )
     if args.json:
         print(json.dumps([d.as_dict() for d in drifts], indent=2))
-    for d in drifts:
-        if args.json:
-            break
+    for d in [] if args.json else drifts:
         mark = "DRIFT" if d.drifted else "ok"
         line = f"{mark:5}  {d.store:6} {d.kind:20} expected {d.expected:>7}  held {d.held:>7}"
-        if d.drifted:
-            line += f"  missing {len(d.missing)}, extra {len(d.extra)}, different {len(d.different)}"
-            for name in ("missing", "extra", "different"):
-                if getattr(d, name):
-                    line += f"\n         {name}: {', '.join(str(k) for k in getattr(d, name)[: projections.EXAMPLES])}"
+        for name in ("missing", "extra", "different") if d.drifted else ():
+            if found := getattr(d, name):
+                line += f"\n         {name} ({len(found)}): {', '.join(str(k) for k in found[: projections.EXAMPLES])}"
         print(line)
     drifted = projections.summary(drifts)
     if any(drifted.values()):
         stores = [s for s, n in drifted.items() if n]
         print(f"drift in {', '.join(stores)}: python -m axiom rebuild --store {stores[0]}", file=sys.stderr)
         return 1
-    print("no drift: every projection holds what the ledger says")
+    print("no drift: every projection holds what the ledger says", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

@@ -104,20 +104,18 @@ def _json(value) -> object:
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def _correlation_windows(conn) -> list[tuple[int, date]]:
-    """Each stored correlation window with its newest as-of, oldest as-of first (the newest is cached last)."""
-    latest: dict[int, date] = {}
-    for r in ledger.correlations.correlations(conn):
-        latest[r["window"]] = max(latest.get(r["window"], r["as_of"]), r["as_of"])
-    return sorted(latest.items(), key=lambda item: (item[1], item[0]))
+def _correlation_windows(conn) -> list[tuple[int, list[date]]]:
+    """Each stored correlation window with its as-of dates; windows whose newest as-of is oldest come first
+    (the newest is cached last, as the pipelines would leave it)."""
+    return sorted(ledger.correlations.as_of_dates(conn).items(), key=lambda item: (item[1][-1], item[0]))
 
 
 def expected_redis(conn) -> dict[str, dict]:
     """Per key family, key -> value (sorted sets: member -> score) that the ledger implies."""
     priced = ledger.prices.symbols(conn)
     matrix: dict[str, dict] = {}
-    for window, as_of in _correlation_windows(conn):
-        matrix |= correlations.matrix_items(conn, priced, window=window, as_of=as_of)
+    for window, as_ofs in _correlation_windows(conn):
+        matrix |= correlations.matrix_items(conn, priced, window=window, as_of=as_ofs[-1])
     recent = {
         key: dict(sorted(members.items(), key=lambda m: (m[1], m[0]), reverse=True)[: events.RECENT_EVENTS_KEPT])
         for key, members in events.recent_scores(ledger.events.market_events(conn)).items()
@@ -138,8 +136,8 @@ def expected_graph(conn) -> dict[str, dict]:
     facts = companies.company_rows(conn, ledger.companies.symbols(conn))
     event_rows, exposures = events.graph_rows(conn, None)
     correlated = {}
-    for window, as_of in _correlation_windows(conn):
-        for r in ledger.correlations.correlations(conn, window=window, as_ofs=[as_of]):
+    for window, as_ofs in _correlation_windows(conn):
+        for r in ledger.correlations.correlations(conn, window=window, as_ofs=as_ofs[-1:]):
             correlated[r["a"], r["b"], window] = [r["coefficient"], r["as_of"], r["explanation"], r["observations"]]
     pairs = ledger.companies.competing_pairs(conn, [c["symbol"] for c in facts])
     # a Stock node per priced symbol, and (without a price) per company or event symbol that has none
@@ -234,12 +232,8 @@ def _full_scopes(conn) -> dict[str, list[RunScope]]:
         companies.PIPELINE: [RunScope(symbols=tuple(ledger.companies.symbols(conn)))],
         events.PIPELINE: [RunScope(event_ids=tuple(e["event_id"] for e in ledger.events.market_events(conn)))],
         correlations.PIPELINE: [
-            RunScope(
-                symbols=priced,
-                window=window,
-                as_ofs=tuple(sorted({r["as_of"] for r in ledger.correlations.correlations(conn, window=window)})),
-            )
-            for window, _ in _correlation_windows(conn)
+            RunScope(symbols=priced, window=window, as_ofs=tuple(as_ofs))
+            for window, as_ofs in _correlation_windows(conn)
         ],
     }
 

@@ -66,5 +66,13 @@ def set_explanations(conn, explained: list[tuple[dict, tuple]]) -> None:
         )
 
 
+def as_of_dates(conn) -> dict[int, list[date]]:
+    """Every window's as-of dates, oldest first."""
+    rows = conn.execute(
+        'SELECT "window", array_agg(DISTINCT as_of ORDER BY as_of) FROM correlation GROUP BY "window"'
+    ).fetchall()
+    return dict(rows)
+
+
 def correlation_count(conn) -> int:
     return conn.execute("SELECT count(*) FROM correlation").fetchone()[0]
