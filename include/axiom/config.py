@@ -25,6 +25,7 @@ class Settings:
     synthetic_dir: Path = Path(".state/synthetic")
     pattern_window: int = 30
     insight_ttl: int = 86_400
+    symbol_chunk: int = 25
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,4 +39,5 @@ class Settings:
             synthetic_dir=Path(env.get("AXIOM_SYNTHETIC_DIR", str(cls.synthetic_dir))),
             pattern_window=int(env.get("AXIOM_PATTERN_WINDOW", cls.pattern_window)),
             insight_ttl=int(env.get("AXIOM_INSIGHT_TTL", cls.insight_ttl)),
+            symbol_chunk=int(env.get("AXIOM_SYMBOL_CHUNK", cls.symbol_chunk)),
         )

@@ -26,16 +26,26 @@ def test_price_ingestion_shape(dagbag):
 
 
 def test_every_step_is_wired_by_reference_with_the_clients_it_names(dagbag):
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
     from axiom_airflow.operators.pipeline_step import PipelineStepOperator, step_clients
 
-    steps = [t for dag in dagbag.dags.values() for t in dag.tasks if isinstance(t, PipelineStepOperator)]
+    def step_of(t):
+        """The step of a plain or a mapped (fanned-out over symbol chunks) pipeline-step task."""
+        if isinstance(t, MappedOperator):
+            return t.partial_kwargs["step"] if t.operator_class is PipelineStepOperator else None
+        return t.step if isinstance(t, PipelineStepOperator) else None
+
+    steps = {(dag.dag_id, t.task_id): step_of(t) for dag in dagbag.dags.values() for t in dag.tasks if step_of(t)}
     assert len(steps) >= 20
-    for t in steps:
-        assert callable(t.step) and t.task_id == t.step.__name__
-        assert t.step.__module__.startswith("axiom.pipelines.")
-    clients = {t.task_id: step_clients(t.step) for t in dagbag.dags["price_ingestion"].tasks if t in steps}
+    for (_, task_id), step in steps.items():
+        assert callable(step) and task_id == step.__name__
+        assert step.__module__.startswith("axiom.pipelines.")
+    clients = {task_id: step_clients(step) for (dag_id, task_id), step in steps.items() if dag_id == "price_ingestion"}
     assert clients["graph_stocks"] == ["driver"] and clients["announce"] == ["redis_client"]
     assert clients["validate"] == []
+    mapped = {t.task_id for t in dagbag.dags["price_ingestion"].tasks if isinstance(t, MappedOperator)}
+    assert mapped == {"cache_latest", "graph_stocks", "vectorise_patterns"}
 
 
 def test_a_step_missing_an_argument_fails_when_the_dag_is_built():
@@ -46,3 +56,5 @@ def test_a_step_missing_an_argument_fails_when_the_dag_is_built():
 
     with pytest.raises(TypeError, match=r"cache_latest needs \['ttl_seconds'\]"):
         pipeline_step(prices.cache_latest, 1)
+    with pytest.raises(TypeError, match="validate takes no symbols"):
+        pipeline_step(prices.validate, 1, chunks=[["AAPL"]])

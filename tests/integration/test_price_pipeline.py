@@ -74,8 +74,9 @@ def expected_bars():
 
 
 def test_dag_run_lands_in_all_four_stores_and_a_rerun_changes_nothing(
-    dagbag, clean_stores, pg, redis_client, neo4j_driver, price_patterns, expected_bars
+    dagbag, clean_stores, pg, redis_client, neo4j_driver, price_patterns, expected_bars, monkeypatch
 ):
+    monkeypatch.setenv("AXIOM_SYMBOL_CHUNK", "2")  # the per-symbol projections fan out over [AAPL, JPM] and [XOM]
     dag = dagbag.dags["price_ingestion"]
     subscriber = Subscriber(redis_client, cache.PRICE_UPDATES)
     try:
@@ -83,6 +84,16 @@ def test_dag_run_lands_in_all_four_stores_and_a_rerun_changes_nothing(
     finally:
         subscriber.close()
     assert run.state == "success"
+    mapped = {
+        (ti.task_id, ti.map_index): (ti.state, ti.rendered_map_index)
+        for ti in run.get_task_instances()
+        if ti.task_id in ("cache_latest", "graph_stocks", "vectorise_patterns")
+    }
+    assert mapped == {
+        (task, i): ("success", label)
+        for task in ("cache_latest", "graph_stocks", "vectorise_patterns")
+        for i, label in enumerate(["AAPL..JPM (2 symbols)", "XOM"])
+    }
 
     # PostgreSQL: every real bar of the three symbols in 2022, with no invented open/high/low/volume
     per_symbol = dict(pg.execute("SELECT symbol, count(*) FROM price_bar GROUP BY symbol").fetchall())
@@ -120,6 +131,8 @@ def test_dag_run_lands_in_all_four_stores_and_a_rerun_changes_nothing(
     assert {m["type"] for m in metas} == {"price_pattern"}
     assert all("2022-01-01" <= m["as_of"] <= "2022-12-31" for m in metas)
     assert len(got["ids"]) == price_patterns.count() > 3 * 40
+    # both chunks added their share to the run's counter
+    assert pg.execute("SELECT stats->'vectorised' FROM ingestion_run").fetchone()[0] == len(got["ids"])
     # each vector is the pattern of the 31 ledger closes ending on its date
     first = min(range(len(metas)), key=lambda i: metas[i]["as_of"])
     own = expected_bars[expected_bars["symbol"] == metas[first]["symbol"]]

@@ -189,33 +189,56 @@ def load(conn, run_id: int) -> dict:
     return result.as_dict()
 
 
-def cache_latest(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
-    """Redis ``price:{SYMBOL}:latest`` from the ledger's newest bar of each of the run's symbols."""
+def symbol_chunks(conn, run_id: int, *, size: int) -> list[list[str]]:
+    """The run's symbols in chunks of at most ``size``, one mapped projection task each.
+
+    A run without symbols still gets one (empty) chunk, so its projection tasks run, write nothing,
+    and ``announce`` closes the run rather than being skipped with it left open.
+    """
+    if size < 1:
+        raise ValueError(f"a symbol chunk holds at least one symbol, not {size}")
+    symbols = list(ledger.runs.scope(conn, run_id).symbols)
+    return [symbols[i : i + size] for i in range(0, len(symbols), size)] or [[]]
+
+
+def _symbols(scope: ledger.runs.RunScope, chunk: list[str] | None) -> list[str]:
+    """The run's symbols, or the chunk of them one mapped task was given (which must belong to the run)."""
+    if chunk is None:
+        return list(scope.symbols)
+    foreign = sorted(set(chunk) - set(scope.symbols))
+    if foreign:
+        raise ValueError(f"symbols {foreign} are not in this run's scope")
+    return list(chunk)
+
+
+def cache_latest(conn, run_id: int, *, redis_client, ttl_seconds: int, symbols: list[str] | None = None) -> int:
+    """Redis ``price:{SYMBOL}:latest`` from the ledger's newest bar of each of the run's symbols (or ``symbols``)."""
     scope = ledger.runs.scope(conn, run_id)
-    latest = ledger.prices.latest_bars(conn, scope.symbols, scope.interval)
+    latest = ledger.prices.latest_bars(conn, _symbols(scope, symbols), scope.interval)
     written = cache.cache_latest_prices(redis_client, latest, ttl_seconds=ttl_seconds)
     log.info("run %d: cached %d latest prices", run_id, written)
     return written
 
 
-def graph_stocks(conn, run_id: int, *, driver) -> int:
-    """Neo4j ``Stock`` nodes with the ledger's latest close of each of the run's symbols."""
+def graph_stocks(conn, run_id: int, *, driver, symbols: list[str] | None = None) -> int:
+    """Neo4j ``Stock`` nodes with the ledger's latest close of each of the run's symbols (or ``symbols``)."""
     scope = ledger.runs.scope(conn, run_id)
-    merged = graph.merge_stocks(driver, ledger.prices.latest_bars(conn, scope.symbols, scope.interval))
+    merged = graph.merge_stocks(driver, ledger.prices.latest_bars(conn, _symbols(scope, symbols), scope.interval))
     log.info("run %d: merged %d Stock nodes", run_id, merged)
     return merged
 
 
-def vectorise_patterns(conn, run_id: int, *, chroma_client, window: int) -> int:
-    """Chroma price-pattern vectors for the weeks the run covered (daily bars only)."""
+def vectorise_patterns(conn, run_id: int, *, chroma_client, window: int, symbols: list[str] | None = None) -> int:
+    """Chroma price-pattern vectors for the weeks the run covered (daily bars only) of its symbols (or ``symbols``)."""
     scope = ledger.runs.scope(conn, run_id)
-    if scope.interval != "1d" or not scope.symbols:
+    chosen = _symbols(scope, symbols)
+    if scope.interval != "1d" or not chosen:
         log.info("run %d: no daily bars, no price patterns", run_id)
         return 0
-    records = index.pattern_records(conn, window=window, symbols=list(scope.symbols), start=scope.start, end=scope.end)
+    records = index.pattern_records(conn, window=window, symbols=chosen, start=scope.start, end=scope.end)
     written = records.upsert(vectors.price_patterns(chroma_client))
-    ledger.runs.add_stats(conn, run_id, {"vectorised": written})
-    log.info("run %d: %d price-pattern vectors, %d written", run_id, len(records), written)
+    ledger.runs.add_counts(conn, run_id, {"vectorised": written})
+    log.info("run %d: %d price-pattern vectors of %d symbols, %d written", run_id, len(records), len(chosen), written)
     return written
 
 

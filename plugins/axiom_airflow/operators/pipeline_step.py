@@ -5,6 +5,9 @@ writes a store (or asks the analyst), ``step(ledger, run_id, *, <clients by name
 This operator opens the ledger and the clients the step's signature names (``redis_client``,
 ``driver``, ``chroma_client``, ``judge``), calls it, and passes the run id on, so DAG files only
 wire steps together. Steps are wired by reference: a renamed step fails the DAG's import.
+
+A step that takes ``symbols`` can fan out: ``pipeline_step(step, run_id, chunks=...)`` maps it over
+symbol chunks (dynamic task mapping), one task instance per chunk, each labelled with its symbols.
 """
 
 from __future__ import annotations
@@ -32,12 +35,21 @@ class PipelineStepOperator(BaseOperator):
     :param step: the step function, e.g. ``axiom.pipelines.companies.graph_companies``
     :param ingestion_run_id: the run the step works on (usually the upstream task's output)
     :param step_kwargs: other keyword arguments for the step (e.g. a TTL)
+    :param symbols: the chunk of the run's symbols this task works on (None: all of them)
     """
 
     template_fields: Sequence[str] = ("ingestion_run_id", "step_kwargs")
     ui_color = "#e8f4fa"
 
-    def __init__(self, *, step: Callable, ingestion_run_id: Any, step_kwargs: dict | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        step: Callable,
+        ingestion_run_id: Any,
+        step_kwargs: dict | None = None,
+        symbols: list[str] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         missing = {
             name
@@ -49,24 +61,52 @@ class PipelineStepOperator(BaseOperator):
         self.step = step
         self.ingestion_run_id = ingestion_run_id
         self.step_kwargs = step_kwargs or {}
+        self.symbols = symbols
 
     def execute(self, context) -> int:
         run_id = int(self.ingestion_run_id)
+        chunk = {} if self.symbols is None else {"symbols": list(self.symbols)}
+        if chunk:
+            context["chunk"] = chunk_label(self.symbols)
+            self.log.info("run %d: %s on %s", run_id, self.task_id, context["chunk"])
         with StoreSession() as stores:
             clients = {name: stores.client(name) for name in step_clients(self.step)}
             try:
-                self.step(stores.ledger, run_id, **clients, **self.step_kwargs)
+                self.step(stores.ledger, run_id, **clients, **chunk, **self.step_kwargs)
             except NothingChanged as nothing:  # skipped: a skipped producer emits no Asset event
                 raise AirflowSkipException(str(nothing)) from nothing
         return run_id
 
 
-def pipeline_step(step: Callable, ingestion_run_id: Any, *, outlets: Sequence = (), **step_kwargs: Any):
-    """The operator for ``step`` (the task id is the step's name)."""
-    return PipelineStepOperator(
+def chunk_label(symbols: Sequence[str]) -> str:
+    """How a mapped task instance is named in the UI: ``AAPL..MSFT (12 symbols)``."""
+    if not symbols:
+        return "no symbols"
+    if len(symbols) == 1:
+        return symbols[0]
+    return f"{symbols[0]}..{symbols[-1]} ({len(symbols)} symbols)"
+
+
+def pipeline_step(
+    step: Callable, ingestion_run_id: Any, *, outlets: Sequence = (), chunks: Any = None, **step_kwargs: Any
+):
+    """The operator for ``step`` (the task id is the step's name); with ``chunks`` (an XComArg of
+    symbol lists) one mapped task instance per chunk."""
+    if chunks is None:
+        return PipelineStepOperator(
+            task_id=step.__name__,
+            step=step,
+            ingestion_run_id=ingestion_run_id,
+            step_kwargs=step_kwargs,
+            outlets=list(outlets),
+        )
+    if "symbols" not in inspect.signature(step).parameters:
+        raise TypeError(f"step {step.__qualname__} takes no symbols, so it cannot be mapped over chunks")
+    return PipelineStepOperator.partial(
         task_id=step.__name__,
         step=step,
         ingestion_run_id=ingestion_run_id,
         step_kwargs=step_kwargs,
         outlets=list(outlets),
-    )
+        map_index_template="{{ chunk }}",
+    ).expand(symbols=chunks)

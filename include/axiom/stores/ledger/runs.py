@@ -127,6 +127,18 @@ def add_stats(conn, run_id: int, stats: dict) -> None:
         conn.execute("UPDATE ingestion_run SET stats = stats || %s WHERE run_id = %s", (Jsonb(stats), run_id))
 
 
+def add_counts(conn, run_id: int, counts: dict[str, int]) -> None:
+    """Add to the run's integer counters: the mapped tasks of one run each add their share, and
+    concurrent updates of the row serialise, so none is lost."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE ingestion_run SET stats = stats || (SELECT jsonb_object_agg(c.key,"
+            " COALESCE((stats ->> c.key)::bigint, 0) + c.value::bigint) FROM jsonb_each_text(%s) AS c)"
+            " WHERE run_id = %s",
+            (Jsonb(counts), run_id),
+        )
+
+
 def finish(conn, run_id: int, status: str, stats: dict | None = None) -> None:
     """Mark the run ``succeeded`` or ``failed`` (with its counters) and stamp its finish time."""
     with transaction(conn):
