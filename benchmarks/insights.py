@@ -48,24 +48,26 @@ def raw_round_trips(stores: Stores, symbol: str, as_of) -> dict[str, float]:
         spent["neo4j"] += t
 
     sql(ledger.prices.SESSION_SPAN_SQL, (symbol, symbol))  # resolve the as-of
-    sql(ledger.prices.LAST_SESSIONS_SQL, (utc_midnight(as_of + timedelta(days=1)), symbol, symbol, MIN_HISTORY))
+    until = utc_midnight(as_of + timedelta(days=1))
+    sql(ledger.prices.SYMBOL_SESSIONS_SQL, {"until": until, "symbol": symbol, "count": MIN_HISTORY})
     _, t = ms(lambda: stores.redis_client.get(cache.company_metadata_key(symbol)))
     spent["redis"] += t
     sql(ledger.prices.SESSION_SPAN_SQL, (symbol, symbol))  # is the as-of the newest session?
     sql(ledger.prices.SESSION_SPAN_SQL, (symbol, symbol))  # the quote: Redis only for the newest session
     quote_bounds = (utc_midnight(as_of - timedelta(days=14)),) * 2 + (utc_midnight(as_of + timedelta(days=1)),) * 2
     sql(ledger.prices.CLOSES_SQL, ([symbol], "1d", *quote_bounds))
-    universe, t = ms(lambda: ledger.prices.symbols(pg))
-    spent["postgres"] += t
-    since = as_of - timedelta(days=2 * (MIN_HISTORY + buy.CORRELATION_SESSIONS) + 30)
-    bounds = (utc_midnight(since),) * 2 + (utc_midnight(as_of + timedelta(days=1)),) * 2
-    sql(ledger.prices.CLOSES_SQL, (universe, "1d", *bounds))
-    cypher(graph.COMPETITORS, symbol=symbol)
+    competitors, t = ms(lambda: graph.read(stores.driver, graph.COMPETITORS, symbol=symbol))
+    spent["neo4j"] += t
+    since = as_of - timedelta(days=2 * MIN_HISTORY + 30)
+    bounds = (utc_midnight(since),) * 2 + (until,) * 2
+    sql(ledger.prices.CLOSES_SQL, ([symbol, *(c["symbol"] for c in competitors)], "1d", *bounds))
+    pairs = {"window": buy.CORRELATION_WINDOW, "as_of": as_of, "symbol": symbol, "limit": buy.CORRELATED}
+    sql(ledger.correlations.PAIRS_OF_SQL, pairs)
     cypher(graph.EVENTS_BETWEEN, symbol=symbol, since=(as_of - timedelta(days=10)).isoformat(), until=as_of.isoformat())
     history, t = ms(lambda: ledger.prices.closes(pg, [symbol], since=as_of - timedelta(days=120), until=as_of))
     spent["postgres"] += t
     query = pattern_vector(history["close"].to_numpy(dtype=float), 30)
-    sql(ledger.prices.LAST_SESSIONS_SQL, (utc_midnight(as_of + timedelta(days=1)), symbol, symbol, buy.HORIZON + 1))
+    sql(ledger.prices.SYMBOL_SESSIONS_SQL, {"until": until, "symbol": symbol, "count": buy.HORIZON + 1})
     collection = vectors.price_patterns(stores.chroma_client)
     result, t = ms(
         lambda: collection.query(

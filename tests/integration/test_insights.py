@@ -1,8 +1,9 @@
 """The four questions answered from the real stores, point in time.
 
-The stores are filled by the real DAGs up to 2022-06-30; answers as of earlier dates are taken,
-then the DAGs load the rest of the history (later bars, events and correlations) and every answer
-is asked again: it must be identical, because nothing dated after its as-of date may be read.
+The stores are filled by the real DAGs up to 2022-06-30 (prices, events, month-end correlations);
+answers as of earlier dates are taken, then the DAGs load the rest of the history (later bars, events
+and correlations) and every answer is asked again: it must be identical, because nothing dated after
+its as-of date may be read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ FIRST = {"symbols": [], "start": "2018-01-01", "end": "2022-06-30", "provider": 
 LATER = {"symbols": [], "start": "2022-07-01", "end": "2022-12-31", "provider": "offline"}
 EVENTS_FIRST = {"symbols": [], "start": "2018-03-01", "end": "2022-06-30", "k": 5.0, "window": 60}
 EVENTS_LATER = {"symbols": [], "start": "2022-07-01", "end": "2022-12-31", "k": 5.0, "window": 60}
+CORRELATIONS_FIRST = {"window": 30, "threshold": 0.7, "backfill_start": "2019-01-01", "backfill_end": "2022-06-30"}
+CORRELATIONS_LATER = {"window": 30, "threshold": 0.7, "backfill_start": "2022-07-01", "backfill_end": "2022-12-31"}
 QUESTIONS = [
     ("buy", "AAPL", "2022-06-15"),
     ("buy", "AAPL", "2020-03-23"),
@@ -60,6 +63,7 @@ def stores(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_facto
             ("company_graph", {"provider": "offline"}),
             ("price_ingestion", FIRST),
             ("market_events", EVENTS_FIRST),
+            ("correlations", CORRELATIONS_FIRST),
         ):
             assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
         yield Stores(pg, redis_client, neo4j_driver, chroma_client)
@@ -74,10 +78,7 @@ def test_answers_are_point_in_time(stores, dagbag):
     for dag_id, conf in (
         ("price_ingestion", LATER),
         ("market_events", EVENTS_LATER),
-        (
-            "correlations",
-            {"window": 30, "threshold": 0.7, "backfill_start": "2019-01-01", "backfill_end": "2022-12-31"},
-        ),
+        ("correlations", CORRELATIONS_LATER),
     ):
         assert dagbag.dags[dag_id].test(run_conf=conf).state == "success", dag_id
     for q in QUESTIONS:
@@ -102,6 +103,16 @@ def test_is_a_buy_shows_evidence_of_all_four_stores_with_latencies(stores):
     )
     analogues = next(e for e in insight.evidence if e.store == "chroma").facts
     assert analogues and all(a["window_end"] < "2020-03-23" for a in analogues)
+    # correlated peers: AAPL's strongest pairs in the newest stored 30-session matrix before the as-of
+    correlated = next(e for e in insight.evidence if e.what.startswith("strongest correlations")).facts
+    assert correlated["matrix"] == "2020-02-28"
+    expected = stores.conn.execute(
+        "SELECT CASE WHEN a = 'AAPL' THEN b ELSE a END, coefficient FROM correlation"
+        " WHERE \"window\" = 30 AND as_of = '2020-02-28' AND 'AAPL' IN (a, b) ORDER BY abs(coefficient) DESC LIMIT 5"
+    ).fetchall()
+    assert expected and [c["symbol"] for c in correlated["pairs"]] == [symbol for symbol, _ in expected]
+    assert [c["correlation"] for c in correlated["pairs"]] == pytest.approx([r for _, r in expected], abs=1e-6)
+    assert any("correlation matrix of 2020-02-28" in n for n in insight.notes)
     # the crash of March 2020: a downtrend and a stressed market, never a BUY
     assert insight.verdict.label != "BUY" and any("downtrend" in r for r in insight.reasons)
 

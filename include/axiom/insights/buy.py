@@ -3,9 +3,11 @@ similar past scenarios, read point in time from all four stores, judged by the a
 
 * Redis: the company's reference facts (name, sector, industry: classifications, nothing dated) and
   the price when the as-of is the cached latest bar's session (the ledger's close otherwise).
-* PostgreSQL: the symbol's and its peers' closes up to the as-of session: trend (close vs 5/20/60-
-  session averages, momentum, 20-session volatility, drawdown from the 60-session high), peers'
-  20-session returns, and 60-session return correlations with every other symbol.
+* PostgreSQL: the symbol's and its competitors' closes up to the as-of session: trend (close vs
+  5/20/60-session averages, momentum, 20-session volatility, drawdown from the 60-session high) and
+  peers' 20-session returns; and the symbol's strongest pairs in the correlations pipeline's newest
+  matrix dated on or before the as-of (its ledger time series), so the answer reads a bounded number
+  of rows however many symbols the ledger holds.
 * Neo4j: competitors (``COMPETES_WITH``; company classifications are reference data, and a peer's
   market cap is used only from a snapshot dated on or before the as-of), and the events within the
   7 sessions up to the as-of (``AFFECTED_BY``, and sector-level ``AFFECTS`` scaled by sensitivity).
@@ -21,16 +23,18 @@ import numpy as np
 
 from axiom import quotes, search
 from axiom.analytics.patterns import window_summary
-from axiom.analytics.trend import return_correlation, trend_facts, window_return
+from axiom.analytics.trend import trend_facts, window_return
 from axiom.insights.answer import Recorder
 from axiom.insights.common import MIN_HISTORY, Request, Stores, session_on_or_before, symbol_of, wide
+from axiom.pipelines.correlations import CorrelationParams
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "buy"
 EVENT_SESSIONS = 7
 HORIZON = 20
 ANALOGUES = 10
-CORRELATION_SESSIONS = 60
+CORRELATION_WINDOW = CorrelationParams.window  # the correlations pipeline's default window
+CORRELATED = 5
 
 
 def resolve(conn, subject, as_of, params: dict) -> Request:
@@ -62,14 +66,21 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     if quote.source == "ledger":
         rec.note(f"price from the {quote.note}")
 
-    since = as_of - timedelta(days=2 * (MIN_HISTORY + CORRELATION_SESSIONS) + 30)
-    universe = ledger.prices.symbols(conn)
+    peers = rec.read(
+        "neo4j",
+        "competitors",
+        graph.COMPETITORS,
+        {"symbol": symbol},
+        lambda: graph.read(stores.driver, graph.COMPETITORS, symbol=symbol),
+    )
+    since = as_of - timedelta(days=2 * MIN_HISTORY + 30)
+    read = [symbol, *sorted({p["symbol"] for p in peers} - {symbol})]
     closes = rec.read(
         "postgres",
         "closes up to the as-of session",
         ledger.prices.CLOSES_SQL,
-        {"symbols": len(universe), "since": since, "until": as_of},
-        lambda: wide(ledger.prices.closes(conn, universe, since=since, until=as_of)),
+        {"symbols": read, "since": since, "until": as_of},
+        lambda: wide(ledger.prices.closes(conn, read, since=since, until=as_of)),
         lambda w: {
             "sessions": len(w),
             "symbols": w.shape[1],
@@ -80,13 +91,6 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     own = closes[symbol].dropna().to_numpy(dtype=float)
     trend = trend_facts(own)
 
-    peers = rec.read(
-        "neo4j",
-        "competitors",
-        graph.COMPETITORS,
-        {"symbol": symbol},
-        lambda: graph.read(stores.driver, graph.COMPETITORS, symbol=symbol),
-    )
     peer_rows = []
     for p in peers:
         series = closes[p["symbol"]].dropna().to_numpy(dtype=float) if p["symbol"] in closes else np.array([])
@@ -115,13 +119,18 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         ),
     )
 
-    correlated = []
-    for other in closes.columns:
-        if other != symbol:
-            r = return_correlation(own, closes[other].to_numpy(dtype=float), CORRELATION_SESSIONS)
-            if r is not None:
-                correlated.append({"symbol": other, "correlation": round(r, 4)})
-    correlated = sorted(correlated, key=lambda c: -abs(c["correlation"]))[:5]
+    matrix_date, correlated = rec.read(
+        "postgres",
+        f"strongest correlations (window {CORRELATION_WINDOW}) on or before the as-of",
+        ledger.correlations.PAIRS_OF_SQL,
+        {"symbol": symbol, "window": CORRELATION_WINDOW, "as_of": as_of, "limit": CORRELATED},
+        lambda: ledger.correlations.pairs_of(conn, symbol, window=CORRELATION_WINDOW, as_of=as_of, limit=CORRELATED),
+        lambda found: {"matrix": found[0], "pairs": found[1]},
+    )
+    if matrix_date is None:
+        rec.note(f"no correlation matrix on or before {as_of}: run the correlations pipeline for correlated peers")
+    elif matrix_date < as_of:
+        rec.note(f"correlated peers from the correlation matrix of {matrix_date}, the newest on or before {as_of}")
 
     matches = rec.read(
         "chroma",

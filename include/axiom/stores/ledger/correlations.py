@@ -74,5 +74,29 @@ def as_of_dates(conn) -> dict[int, list[date]]:
     return dict(rows)
 
 
+# the newest matrix of ``window`` on or before the as-of (a backward index probe), then the pairs of the
+# symbol in it (the (a, window, as_of) and (b, window, as_of) indexes, one BitmapOr); one row with NULLs
+# when the symbol has no strong pair there, and a NULL date when there is no matrix at all
+PAIRS_OF_SQL = (
+    'WITH newest AS (SELECT max(as_of) AS as_of FROM correlation WHERE "window" = %(window)s AND as_of <= %(as_of)s)'
+    " SELECT n.as_of, p.a, p.b, p.coefficient, p.observations FROM newest n LEFT JOIN LATERAL"
+    " (SELECT a, b, coefficient, observations FROM correlation"
+    '  WHERE "window" = %(window)s AND as_of = n.as_of AND (a = %(symbol)s OR b = %(symbol)s)'
+    "  ORDER BY abs(coefficient) DESC, a, b LIMIT %(limit)s) p ON true"
+)
+
+
+def pairs_of(conn, symbol: str, *, window: int, as_of: date, limit: int) -> tuple[date | None, list[dict]]:
+    """The strongest stored pairs of ``symbol`` in the newest ``window`` matrix dated on or before ``as_of``:
+    (that matrix's date or None, [{symbol, correlation, observations}] strongest first)."""
+    rows = conn.execute(PAIRS_OF_SQL, {"window": window, "as_of": as_of, "symbol": symbol, "limit": limit}).fetchall()
+    pairs = [
+        {"symbol": b if a == symbol else a, "correlation": coefficient, "observations": observations}
+        for _, a, b, coefficient, observations in rows
+        if a is not None
+    ]
+    return rows[0][0], pairs
+
+
 def correlation_count(conn) -> int:
     return conn.execute("SELECT count(*) FROM correlation").fetchone()[0]
