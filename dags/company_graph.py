@@ -1,6 +1,7 @@
 """Pipeline 2 — company graph: fundamentals into the ledger, competitors from the analyst, then
 Company/Sector nodes with BELONGS_TO and COMPETES_WITH in Neo4j, descriptions in Chroma and
-metadata in Redis. Weekly for live use; trigger by hand with Params.
+metadata in Redis; the ledger's sector momentum is recomputed (sectors decide its members).
+Weekly for live use; trigger by hand with Params.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from airflow.sdk import chain, dag, task
 
 from axiom.config import Settings
-from axiom.pipelines import companies
+from axiom.pipelines import companies, prices
 from axiom_airflow.assets import COMPANY_FUNDAMENTALS
 from axiom_airflow.common import DAG_DEFAULTS, migrate_schema, origin, parsed, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_step
@@ -42,6 +43,8 @@ def company_graph():
         pipeline_step(companies.graph_companies, loaded),
         pipeline_step(companies.vectorise_descriptions, loaded),
         pipeline_step(companies.cache_metadata, loaded, ttl_seconds=Settings.from_env().company_metadata_ttl),
+        pipeline_step(companies.record_sector_momentum, loaded),
+        pipeline_step(prices.cache_sector_momentum, loaded, ttl_seconds=Settings.from_env().latest_price_ttl),
         pipeline_step(companies.announce, loaded, outlets=[COMPANY_FUNDAMENTALS]),
     )
 

@@ -57,7 +57,8 @@ def price_ingestion():
         pipeline_step(prices.cache_latest, loaded, chunks=chunks, ttl_seconds=settings.latest_price_ttl),
         pipeline_step(prices.graph_stocks, loaded, chunks=chunks),
         pipeline_step(prices.vectorise_patterns, loaded, chunks=chunks, window=settings.pattern_window),
-        pipeline_step(prices.cache_sector_momentum, loaded, ttl_seconds=settings.latest_price_ttl),
+        pipeline_step(prices.record_sector_momentum, loaded)
+        >> pipeline_step(prices.cache_sector_momentum, loaded, ttl_seconds=settings.latest_price_ttl),
         pipeline_step(prices.vectorise_sector_profiles, loaded),
     ]
     projections >> pipeline_step(prices.announce, loaded, outlets=[PRICE_BAR])

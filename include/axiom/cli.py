@@ -74,6 +74,8 @@ def cmd_ingest(args, settings: Settings) -> None:
         prices.cache_latest(pg, run_id, redis_client=rds, ttl_seconds=settings.latest_price_ttl)
         prices.graph_stocks(pg, run_id, driver=neo)
         prices.vectorise_patterns(pg, run_id, chroma_client=chroma, window=settings.pattern_window)
+        prices.record_sector_momentum(pg, run_id)
+        prices.cache_sector_momentum(pg, run_id, redis_client=rds, ttl_seconds=settings.latest_price_ttl)
         try:
             prices.announce(pg, run_id, redis_client=rds)
         except NothingChanged as nothing:

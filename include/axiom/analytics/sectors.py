@@ -32,24 +32,41 @@ GICS_SECTORS = (
 )
 
 
+COLUMNS = (*(f"r_{h}" for h in HORIZONS), *(f"rs_{h}" for h in HORIZONS), "score", "members")
+
+
+def sector_history(closes: pd.DataFrame, sectors: dict[str, str]) -> pd.DataFrame:
+    """Per session and sector of ``closes`` (sessions x symbols): r_h, rs_h, score and members (the
+    symbols with a close that session), for every session with ``max(HORIZONS)`` sessions before it.
+
+    Returns over h sessions are positional (h rows back), so one vectorised pass gives what
+    ``sector_table`` would give at each session; a long frame indexed by (session, sector).
+    """
+    members = [s for s in closes.columns if s in sectors]
+    if not members or len(closes) <= max(HORIZONS):
+        empty = pd.MultiIndex.from_arrays([pd.DatetimeIndex([], tz="UTC"), []], names=["session", "sector"])
+        return pd.DataFrame(columns=list(COLUMNS), index=empty).astype({"members": int})
+    frame = closes[members].sort_index()
+    groups = pd.Series({s: sectors[s] for s in members})
+    out = {}
+    for h in HORIZONS:
+        returns = frame / frame.shift(h) - 1
+        by_sector = returns.T.groupby(groups).mean().T
+        out[f"r_{h}"] = by_sector
+        out[f"rs_{h}"] = by_sector.sub(returns.mean(axis=1), axis=0)
+    out["score"] = out["rs_20"] - out["rs_60"] / 3
+    out["members"] = frame.notna().T.groupby(groups).sum().T
+    long = pd.concat({k: v.iloc[max(HORIZONS) :].stack(future_stack=True) for k, v in out.items()}, axis=1)
+    long.index.names = ["session", "sector"]
+    return long.loc[:, list(COLUMNS)].astype({"members": int})
+
+
 def sector_table(closes: pd.DataFrame, sectors: dict[str, str]) -> pd.DataFrame:
     """Per sector at the last session of ``closes`` (sessions x symbols): r_h, rs_h, score, members."""
-    members = [s for s in closes.columns if s in sectors]
-    if len(closes) <= max(HORIZONS) or not members:
+    if len(closes) <= max(HORIZONS) or not any(s in sectors for s in closes.columns):
         raise ValueError(f"sector momentum needs {max(HORIZONS) + 1} sessions of sector members' closes")
-    last = closes[members].iloc[-1]
-    rows = {}
-    for h in HORIZONS:
-        rows[f"r_{h}"] = last / closes[members].iloc[-1 - h] - 1
-    per_symbol = pd.DataFrame(rows)
-    per_symbol["sector"] = [sectors[s] for s in per_symbol.index]
-    table = per_symbol.groupby("sector").mean()
-    universe = per_symbol.drop(columns="sector").mean()
-    for h in HORIZONS:
-        table[f"rs_{h}"] = table[f"r_{h}"] - universe[f"r_{h}"]
-    table["score"] = table["rs_20"] - table["rs_60"] / 3
-    table["members"] = per_symbol.groupby("sector").size()
-    return table.sort_index()
+    last = closes.sort_index().index[-1]
+    return sector_history(closes.iloc[-max(HORIZONS) - 1 :], sectors).xs(last, level="session").sort_index()
 
 
 def profile(table: pd.DataFrame) -> np.ndarray:

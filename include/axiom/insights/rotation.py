@@ -2,19 +2,24 @@
 sessions (Redis's cached scores when the as-of is their session, else the ledger), the rotation pairs
 drawn in Neo4j, and historical analogues of today's sector profile from Chroma with what the leading
 sector did over the next 20 sessions (only month-ends whose horizon had ended by the as-of).
+
+The ledger's ``sector_momentum`` rows (kept by the pipelines) are read for the as-of session and the
+analogues' horizon ends, never the members' closes, so the answer reads the same number of rows
+however many symbols the sectors hold.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from axiom.analytics.sectors import HORIZONS, profile, rotation_pairs, sector_table
+from axiom.analytics.sectors import HORIZONS, profile, rotation_pairs
 from axiom.calendar import epoch_day
 from axiom.insights.answer import Recorder
-from axiom.insights.common import Request, Stores, session_on_or_before, wide
+from axiom.insights.common import Request, Stores, session_on_or_before
+from axiom.pipelines import prices
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "rotation"
@@ -28,37 +33,29 @@ def resolve(conn, subject, as_of, params: dict) -> Request:
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     conn, as_of = stores.conn, request.as_of
-    sectors = rec.read(
-        "postgres",
-        "company sectors (reference classifications)",
-        "ledger.companies.latest_companies: newest snapshot per company",
-        {},
-        lambda: {c.symbol: c.sector for c in ledger.companies.latest_companies(conn)},
-        lambda m: {"companies": len(m), "sectors": sorted(set(m.values()))},
-    )
-    if not sectors:
-        raise LookupError("no companies in the ledger: run the company_graph pipeline first")
-    since = as_of - timedelta(days=2 * max(HORIZONS) + 30)
-    cached = None
+    momentum = None
     if as_of == ledger.prices.session_span(conn)[1]:  # Redis holds the newest session's scores, nothing older
-        cached = rec.read(
+        momentum = rec.read(
             "redis", "cached sector momentum", f"GET {cache.SECTOR_MOMENTUM}", {},
             lambda: cache.read_json(stores.redis_client, cache.SECTOR_MOMENTUM),
             lambda v: None if v is None else {"as_of": v["as_of"], "sectors": len(v["sectors"])},
         )  # fmt: skip
-    if cached and cached["as_of"] == as_of.isoformat():
-        table = pd.DataFrame(cached["sectors"]).set_index("sector")
-    else:
-        rec.note("sector momentum computed from the ledger (Redis caches only the newest session's scores)")
-        closes = rec.read(
+    if not (momentum and momentum["as_of"] == as_of.isoformat()):
+        rec.note("sector momentum read from the ledger (Redis caches only the newest session's scores)")
+        momentum = rec.read(
             "postgres",
-            "sector members' closes",
-            ledger.prices.CLOSES_SQL,
-            {"symbols": len(sectors), "since": since, "until": as_of},
-            lambda: wide(ledger.prices.closes(conn, sorted(sectors), since=since, until=as_of)),
-            lambda w: {"sessions": len(w), "symbols": w.shape[1]},
+            "sector momentum of the as-of session",
+            ledger.sectors.AT_SQL,
+            {"session": as_of},
+            lambda: prices.sector_momentum(conn, as_of),
+            lambda v: None if v is None else {"as_of": v["as_of"], "sectors": len(v["sectors"])},
         )
-        table = sector_table(closes, sectors)
+    if momentum is None:
+        raise LookupError(
+            f"no sector momentum on {as_of}: it needs companies (company_graph) and {max(HORIZONS) + 1} sessions"
+            " of their prices (price_ingestion)"
+        )
+    table = pd.DataFrame(momentum["sectors"]).set_index("sector")
 
     pairs = [{**p, "as_of": as_of.isoformat()} for p in rotation_pairs(table)]
     rec.read(
@@ -81,9 +78,9 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     outcomes = rec.read(
         "postgres",
         f"leading sectors' next {HORIZON} sessions",
-        ledger.prices.CLOSES_SQL,
+        ledger.sectors.AT_SQL,
         {"months": [m["as_of"] for m in found], "horizon": HORIZON, "until": as_of},
-        lambda: _leader_outcomes(conn, found, sectors, as_of),
+        lambda: _leader_outcomes(conn, found, as_of),
         lambda rows: rows,
     )
     relative = np.array([o["relative_return"] for o in outcomes])
@@ -111,28 +108,28 @@ def _similar_profiles(chroma_client, query: np.ndarray, cutoff: date) -> list[di
     return [{**m, "distance": float(d)} for m, d in zip(result["metadatas"][0], result["distances"][0], strict=True)]
 
 
-def _leader_outcomes(conn, found: list[dict], sectors: dict[str, str], as_of: date) -> list[dict]:
-    """What each analogue's leading sector did, relative to the universe, over the next ``HORIZON`` sessions."""
-    if not found:
-        return []
-    first = min(date.fromisoformat(m["as_of"]) for m in found)
-    closes = wide(ledger.prices.closes(conn, sorted(sectors), since=first, until=as_of))
+def _leader_outcomes(conn, found: list[dict], as_of: date) -> list[dict]:
+    """What each analogue's leading sector did, relative to the universe, over the next ``HORIZON`` sessions:
+    its ``rs_20`` on the session ``HORIZON`` sessions later (the sector's 20-session return minus the
+    universe's, from the analogue's session on), for the horizons that ended by the as-of."""
+    ends = {}
+    for m in found:
+        start = date.fromisoformat(m["as_of"])
+        sessions = ledger.prices.next_sessions(conn, start, HORIZON + 1, until=as_of)
+        if len(sessions) == HORIZON + 1 and sessions[0] == start:
+            ends[m["as_of"]] = sessions[-1]
+    table = ledger.sectors.at(conn, sorted(set(ends.values()))) if ends else None
     out = []
     for m in found:
-        start = pd.Timestamp(m["as_of"], tz="UTC")
-        if start not in closes.index:
-            continue
-        i = closes.index.get_loc(start)
-        if i + HORIZON >= len(closes):
-            continue  # the horizon had not ended by the as-of date
-        change = closes.iloc[i + HORIZON] / closes.iloc[i] - 1
-        members = [s for s in change.index if sectors.get(s) == m["leader"]]
+        key = (ends.get(m["as_of"]), m["leader"])
+        if table is None or key not in table.index:
+            continue  # the horizon had not ended by the as-of, or the leader had no member that session
         out.append(
             {
                 "as_of": m["as_of"],
                 "leader": m["leader"],
-                "relative_return": float(change[members].mean() - change.mean()),
-                "horizon_end": closes.index[i + HORIZON].date(),
+                "relative_return": float(table.loc[key, f"rs_{HORIZON}"]),
+                "horizon_end": key[0],
             }
         )
     return out

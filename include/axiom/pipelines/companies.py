@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from axiom import index
 from axiom.analysts.judge import Judge
+from axiom.pipelines import prices
 from axiom.sources.companies import fetch_fundamentals
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import is_symbol, is_text, parse_date, parse_symbols, split_rows
@@ -117,6 +118,11 @@ def company_rows(conn, symbols: list[str]) -> list[dict]:
         }
         for c in ledger.companies.latest_companies(conn, symbols)
     ]
+
+
+def record_sector_momentum(conn, run_id: int) -> int:
+    """Ledger ``sector_momentum`` of every session again: the companies' sectors decide its members."""
+    return prices.refresh_sector_momentum(conn, run_id, since=None)
 
 
 def graph_companies(conn, run_id: int, *, driver) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from axiom import index
-from axiom.analytics.sectors import HORIZONS, sector_table
+from axiom.analytics.sectors import HORIZONS, sector_history
 from axiom.calendar import history_start
 from axiom.models import NothingChanged
 from axiom.sources.prices import PriceProvider, get_provider
@@ -242,28 +242,49 @@ def vectorise_patterns(conn, run_id: int, *, chroma_client, window: int, symbols
     return written
 
 
+def record_sector_momentum(conn, run_id: int) -> int:
+    """Ledger ``sector_momentum`` for the sessions the run's bars can move: from its first session on
+    (every session after a re-base, or for a run without a start date)."""
+    run = ledger.runs.get_run(conn, run_id)
+    since = None if run.stats.get("rebased") or run.scope.start is None else run.scope.start
+    return refresh_sector_momentum(conn, run_id, since=since)
+
+
+def refresh_sector_momentum(conn, run_id: int, *, since: date | None) -> int:
+    """Recompute ``sector_momentum`` from ``since`` on (None: every session) from the ledger's closes of
+    the companies' members; return the rows written."""
+    sectors = {c.symbol: c.sector for c in ledger.companies.latest_companies(conn)}
+    closes = ledger.prices.closes(conn, sorted(sectors), since=history_start(since, max(HORIZONS)))
+    history = sector_history(closes.pivot(index="ts", columns="symbol", values="close"), sectors)
+    if since is not None:
+        history = history[history.index.get_level_values("session") >= pd.Timestamp(since, tz="UTC")]
+    written = ledger.sectors.replace_from(conn, history, since=since, run_id=run_id)
+    log.info("run %d: sector momentum of %d sessions from %s", run_id, written, since or "the start")
+    return written
+
+
 def cache_sector_momentum(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
     """Redis ``sector:momentum:latest``: every sector's returns, relative strength and rotation score at the
     ledger's newest session (the cached scores the rotation question reads), refreshed whenever prices load."""
     value = sector_momentum(conn)
     if value is None:
-        log.info("run %d: no companies or prices yet, no sector momentum", run_id)
+        log.info("run %d: no sector momentum yet (no companies, or under %d sessions)", run_id, max(HORIZONS) + 1)
         return 0
     cache.cache_json(redis_client, {cache.SECTOR_MOMENTUM: value}, ttl_seconds=ttl_seconds)
     log.info("run %d: sector momentum of %d sectors at %s", run_id, len(value["sectors"]), value["as_of"])
     return len(value["sectors"])
 
 
-def sector_momentum(conn) -> dict | None:
-    """Every sector's returns, relative strength and rotation score at the ledger's newest session (None
-    without companies or prices): the value of ``sector:momentum:latest``."""
-    sectors = {c.symbol: c.sector for c in ledger.companies.latest_companies(conn)}
-    span = ledger.prices.session_span(conn)
-    if not sectors or span is None:
+def sector_momentum(conn, as_of: date | None = None) -> dict | None:
+    """Every sector's returns, relative strength and rotation score at the session ``as_of`` (default: the
+    newest) from the ledger's ``sector_momentum``; None when it holds no row for that session. The value
+    of ``sector:momentum:latest``."""
+    session = as_of or ledger.sectors.newest_session(conn)
+    table = ledger.sectors.at(conn, [session]) if session else None
+    if table is None or table.empty:
         return None
-    closes = ledger.prices.closes(conn, sorted(sectors), since=history_start(span[1], max(HORIZONS)), until=span[1])
-    table = sector_table(closes.pivot(index="ts", columns="symbol", values="close").sort_index(), sectors)
-    return {"as_of": span[1].isoformat(), "sectors": table.reset_index().to_dict(orient="records")}
+    rows = table.xs(session, level="session").reset_index().to_dict(orient="records")
+    return {"as_of": session.isoformat(), "sectors": rows}
 
 
 def vectorise_sector_profiles(conn, run_id: int, *, chroma_client) -> int:

@@ -9,6 +9,7 @@ One module per table family owns that family's SQL; nothing outside this package
 * ``companies``: ``company_fundamentals`` and ``company_competitor``;
 * ``events``: ``market_event`` and ``event_sector_sensitivity``;
 * ``correlations``: ``correlation``;
+* ``sectors``: ``sector_momentum``;
 * ``judgements``: ``analyst_judgement``;
 * ``index_state``: what the semantic index last verified;
 * ``insights``: the answers to users' questions;
@@ -28,6 +29,7 @@ from axiom.stores.ledger import (
     judgements,
     prices,
     runs,
+    sectors,
     signals,
 )
 
@@ -41,5 +43,6 @@ __all__ = [
     "judgements",
     "prices",
     "runs",
+    "sectors",
     "signals",
 ]

@@ -16,6 +16,7 @@ TABLES = (
     "market_event",
     "event_sector_sensitivity",
     "correlation",
+    "sector_momentum",
     "analyst_judgement",
     "index_state",
     "insight",

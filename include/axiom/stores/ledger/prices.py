@@ -181,16 +181,50 @@ def _bound(day: date | None, days_after: int) -> tuple:
     return instant, instant
 
 
+# of one symbol: a backward scan of its primary-key range, one row per session
+SYMBOL_SESSIONS_SQL = (
+    "SELECT ts FROM price_bar WHERE symbol = %(symbol)s AND interval = '1d' AND ts < %(until)s"
+    " ORDER BY ts DESC LIMIT %(count)s"
+)
+# of any symbol: a skip scan over (interval, ts), one index probe per session however many symbols trade
+# on it (a DISTINCT over the index read every bar of every session: 500 symbols, 500 entries a session)
 LAST_SESSIONS_SQL = (
-    "SELECT DISTINCT ts FROM price_bar WHERE interval = '1d' AND ts < %s AND (%s::text IS NULL OR symbol = %s)"
-    " ORDER BY ts DESC LIMIT %s"
+    "WITH RECURSIVE s(ts, n) AS ((SELECT max(ts), 1 FROM price_bar WHERE interval = '1d' AND ts < %(until)s)"
+    " UNION ALL SELECT (SELECT max(b.ts) FROM price_bar b WHERE b.interval = '1d' AND b.ts < s.ts), s.n + 1"
+    " FROM s WHERE s.ts IS NOT NULL AND s.n < %(count)s) SELECT ts FROM s WHERE ts IS NOT NULL ORDER BY ts DESC"
+)
+NEXT_SESSIONS_SQL = (
+    "WITH RECURSIVE s(ts, n) AS ((SELECT min(ts), 1 FROM price_bar WHERE interval = '1d' AND ts >= %(since)s"
+    " AND ts < %(until)s) UNION ALL SELECT (SELECT min(b.ts) FROM price_bar b WHERE b.interval = '1d'"
+    " AND b.ts > s.ts AND b.ts < %(until)s), s.n + 1 FROM s WHERE s.ts IS NOT NULL AND s.n < %(count)s)"
+    " SELECT ts FROM s WHERE ts IS NOT NULL ORDER BY ts"
 )
 
 
 def last_sessions(conn, until: date, count: int, symbol: str | None = None) -> list[date]:
     """The last ``count`` sessions on or before ``until`` (of ``symbol``, or of any symbol), oldest first."""
-    rows = conn.execute(LAST_SESSIONS_SQL, (utc_midnight(until + timedelta(days=1)), symbol, symbol, count))
+    sql = LAST_SESSIONS_SQL if symbol is None else SYMBOL_SESSIONS_SQL
+    rows = conn.execute(sql, {"until": utc_midnight(until + timedelta(days=1)), "symbol": symbol, "count": count})
     return [r[0].astimezone(UTC).date() for r in rows.fetchall()][::-1]
+
+
+def next_sessions(conn, since: date, count: int, *, until: date) -> list[date]:
+    """The first ``count`` sessions of any symbol from ``since`` to ``until`` inclusive, oldest first."""
+    params = {"since": utc_midnight(since), "until": utc_midnight(until + timedelta(days=1)), "count": count}
+    return [r[0].astimezone(UTC).date() for r in conn.execute(NEXT_SESSIONS_SQL, params).fetchall()]
+
+
+CLOSES_ON_SQL = "SELECT symbol, ts, close FROM price_bar WHERE symbol = ANY(%s) AND interval = %s AND ts = ANY(%s)"
+
+
+def closes_on(conn, symbols: list[str], sessions: list[date], *, interval: str = "1d") -> pd.DataFrame:
+    """Close prices (symbol, ts, close) on the given sessions only: a few rows per symbol, not its history."""
+    stamps = [utc_midnight(d) for d in sessions]
+    frame = pd.DataFrame(
+        conn.execute(CLOSES_ON_SQL, (list(symbols), interval, stamps)).fetchall(), columns=["symbol", "ts", "close"]
+    )
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
 
 
 # a skip scan over the primary key: one index probe per symbol instead of reading every bar
