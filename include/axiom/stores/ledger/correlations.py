@@ -74,9 +74,10 @@ def as_of_dates(conn) -> dict[int, list[date]]:
     return dict(rows)
 
 
-# the newest matrix of ``window`` on or before the as-of (a backward index probe), then the pairs of the
-# symbol in it (the (a, window, as_of) and (b, window, as_of) indexes, one BitmapOr); one row with NULLs
-# when the symbol has no strong pair there, and a NULL date when there is no matrix at all
+# the newest matrix of ``window`` on or before the as-of (a backward probe of the (window, as_of) index),
+# then the symbol's pairs in it (that matrix's rows by the same index, filtered: at 500 synthetic symbols
+# EXPLAIN ANALYZE showed 163 rows and 0.2 ms, no faster with indexes on a and b, so there are none);
+# one row with NULLs when the symbol has no strong pair there, and a NULL date when there is no matrix
 PAIRS_OF_SQL = (
     'WITH newest AS (SELECT max(as_of) AS as_of FROM correlation WHERE "window" = %(window)s AND as_of <= %(as_of)s)'
     " SELECT n.as_of, p.a, p.b, p.coefficient, p.observations FROM newest n LEFT JOIN LATERAL"
