@@ -190,9 +190,8 @@ status() {
     if port_open "$port"; then echo "${name%%:*}: up on 127.0.0.1:$port"; else echo "${name%%:*}: down"; fi
   done
   for name in "${CELERY_WORKERS[@]}"; do
-    pid_alive "$STATE/airflow/run/celery-$name.pid" && echo "airflow-celery-$name: running (pid $(cat "$STATE/airflow/run/celery-$name.pid"))"
+    if pid_alive "$STATE/airflow/run/celery-$name.pid"; then echo "airflow-celery-$name: running (pid $(cat "$STATE/airflow/run/celery-$name.pid"))"; fi
   done
-  echo "executor: $AIRFLOW__CORE__EXECUTOR"
 }
 
 case "${1:-}" in
