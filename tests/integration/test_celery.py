@@ -98,7 +98,7 @@ def test_price_ingestion_runs_on_two_celery_workers(clean_stores, pg, redis_clie
                 assert state != "failed", f"the run failed; see {logs} and the task logs"
                 return state == "success"
 
-            wait_until("the triggered run succeeding", succeeded, seconds=150, logs=logs)
+            wait_until("the triggered run succeeding", succeeded, seconds=240, logs=logs)
         finally:
             subscriber.close()
     print(f"\nprice_ingestion on Celery: {time.monotonic() - started:.0f} s with the components' start")
