@@ -2,9 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := scripts/env.sh
-# make run EXECUTOR=celery: tasks on two Celery workers instead of the scheduler (AXIOM_EXECUTOR in scripts/env.sh)
+# make run EXECUTOR=celery: tasks on two Celery workers instead of the scheduler (AXIOM_EXECUTOR in
+# scripts/env.sh); the tests pick the executor of each test themselves
 ifdef EXECUTOR
-export AXIOM_EXECUTOR := $(EXECUTOR)
+run: export AXIOM_EXECUTOR := $(EXECUTOR)
 endif
 
 .PHONY: help setup start stop run test status bench lint
