@@ -2,6 +2,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := scripts/env.sh
+# make run EXECUTOR=celery: tasks on two Celery workers instead of the scheduler (AXIOM_EXECUTOR in
+# scripts/env.sh); the tests pick the executor of each test themselves
+ifdef EXECUTOR
+run: export AXIOM_EXECUTOR := $(EXECUTOR)
+endif
 
 .PHONY: help setup start stop run test status bench lint
 
@@ -18,7 +23,7 @@ start: setup  ## start PostgreSQL, Redis, Neo4j and ChromaDB; migrate the schema
 stop:  ## stop every service these scripts started
 	@scripts/services.sh stop
 
-run: start  ## start Airflow, run every pipeline on the bundled real data, print a summary per store
+run: start  ## start Airflow (EXECUTOR=celery: and two Celery workers), run every pipeline on the bundled real data, print a summary per store
 	@scripts/run.sh
 
 test: start  ## run the test suite against the real services, on stores of its own

@@ -29,6 +29,21 @@ export PATH="$VENV/bin:$PATH"
 # the bundled MiniLM is loaded from site-packages; nothing may download weights at run time
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False TQDM_DISABLE=1
 
+# AXIOM_EXECUTOR (shell, .env.local or `make run EXECUTOR=celery`): local runs tasks in the scheduler,
+# celery on `airflow celery worker` processes that take them from db 1 of Axiom's Redis and keep their
+# results in the Airflow metadata database. The Celery settings are set for either, read only by Celery.
+case "${AXIOM_EXECUTOR:=local}" in
+  local) export AIRFLOW__CORE__EXECUTOR=LocalExecutor ;;
+  celery) export AIRFLOW__CORE__EXECUTOR=CeleryExecutor ;;
+  *) echo "env.sh: AXIOM_EXECUTOR must be local or celery, not '$AXIOM_EXECUTOR'" >&2; return 1 2>/dev/null || exit 1 ;;
+esac
+export AXIOM_EXECUTOR
+celery_settings() {
+  export AIRFLOW__CELERY__BROKER_URL="${AIRFLOW_CONN_AXIOM_REDIS%%\?*}/1"
+  export AIRFLOW__CELERY__RESULT_BACKEND="db+$AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+}
+celery_settings
+
 # use_test_stores: point every connection at the stores of tests and benchmarks, which never hold a
 # user's data: database "<name>_test" on the same PostgreSQL; a second Redis on the next port (pub/sub
 # channels are server-wide, so a db number alone would share them), db 15; a second Neo4j on the next
@@ -53,6 +68,7 @@ use_test_stores() {
   export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$((api_port + 1))/execution/"
   export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$STATE/airflow/test-logs"
   export AXIOM_LANDING_DIR="$STATE/test-landing"
+  celery_settings  # a broker on the tests' Redis server, results in airflow_test
   unset ANTHROPIC_API_KEY  # tests and benchmarks never call the paid API
 }
 

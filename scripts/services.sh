@@ -2,7 +2,8 @@
 # Start, stop and inspect Axiom's local services without Docker.
 #   services.sh start           PostgreSQL, Redis, Neo4j, ChromaDB; Airflow metadata DB migrated
 #   services.sh start-test      the tests' own Redis, Neo4j (database "axiomtest") and ChromaDB, each on the next port
-#   services.sh start-airflow   Airflow 3 api-server, scheduler, dag-processor and triggerer
+#   services.sh start-airflow   Airflow 3 api-server, scheduler, dag-processor and triggerer; with
+#                               AXIOM_EXECUTOR=celery also two Celery workers, worker1 and worker2
 #   services.sh stop-airflow    stops only the Airflow components
 #   services.sh stop            stops every process these commands started (by their PID files)
 #   services.sh status          one line per service
@@ -127,8 +128,24 @@ start_airflow() {
     nohup airflow "$part" > "$STATE/airflow/run/$part.log" 2>&1 &
     echo $! > "$STATE/airflow/run/$part.pid"
   done
+  [ "$AIRFLOW__CORE__EXECUTOR" = CeleryExecutor ] && start_celery_workers
   wait_for "airflow api-server" 120 curl -sf "http://127.0.0.1:${AIRFLOW__API__PORT:-8080}/api/v2/monitor/health" -o /dev/null
   log "airflow: UI on http://127.0.0.1:${AIRFLOW__API__PORT:-8080}"
+}
+
+# Celery workers on this machine. Each task instance records the host as HOST:workerN (AXIOM_WORKER_NAME,
+# read by axiom_airflow.worker.hostname). They share this machine's log folder with the api-server, so
+# they serve no logs of their own (which would need a port each).
+CELERY_WORKERS=(worker1 worker2)
+start_celery_workers() {
+  local name
+  for name in "${CELERY_WORKERS[@]}"; do
+    if pid_alive "$STATE/airflow/run/celery-$name.pid"; then log "airflow celery $name: already running"; continue; fi
+    log "airflow celery $name: starting (concurrency ${AIRFLOW__CELERY__WORKER_CONCURRENCY:-16}, broker Redis db 1)"
+    AXIOM_WORKER_NAME="$name" nohup airflow celery worker --celery-hostname "$name@%h" --skip-serve-logs \
+      > "$STATE/airflow/run/celery-$name.log" 2>&1 &
+    echo $! > "$STATE/airflow/run/celery-$name.pid"
+  done
 }
 
 stop_pidfile() { # stop_pidfile NAME FILE
@@ -143,7 +160,11 @@ stop_pidfile() { # stop_pidfile NAME FILE
 
 stop_airflow() {
   local part
-  for part in triggerer dag-processor scheduler api-server; do stop_pidfile "airflow $part" "$STATE/airflow/run/$part.pid"; done
+  for part in triggerer dag-processor scheduler; do stop_pidfile "airflow $part" "$STATE/airflow/run/$part.pid"; done
+  # whatever the executor is now, workers started under AXIOM_EXECUTOR=celery stop too, before the
+  # api-server: their warm shutdown lets running tasks finish and report through it
+  for part in "${CELERY_WORKERS[@]}"; do stop_pidfile "airflow celery $part" "$STATE/airflow/run/celery-$part.pid"; done
+  stop_pidfile "airflow api-server" "$STATE/airflow/run/api-server.pid"
 }
 
 stop_all() {
@@ -167,6 +188,9 @@ status() {
   for name in postgres:$PG_PORT redis:$REDIS_PORT neo4j:$NEO4J_PORT chroma:$CHROMA_PORT airflow-api:${AIRFLOW__API__PORT:-8080}; do
     port=${name#*:}
     if port_open "$port"; then echo "${name%%:*}: up on 127.0.0.1:$port"; else echo "${name%%:*}: down"; fi
+  done
+  for name in "${CELERY_WORKERS[@]}"; do
+    if pid_alive "$STATE/airflow/run/celery-$name.pid"; then echo "airflow-celery-$name: running (pid $(cat "$STATE/airflow/run/celery-$name.pid"))"; fi
   done
 }
 

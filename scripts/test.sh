@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$ROOT"
 
 use_test_stores
+export AIRFLOW__CORE__EXECUTOR=LocalExecutor  # whatever AXIOM_EXECUTOR says: test_celery.py starts its own workers
 "$ROOT/scripts/services.sh" start-test
 airflow db migrate >"$STATE/airflow/migrate-test.log" 2>&1 || { tail -n 20 "$STATE/airflow/migrate-test.log"; exit 1; }
 exec python -m pytest "$@"

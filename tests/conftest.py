@@ -114,17 +114,34 @@ def price_patterns(chroma_client):
 API_URL = f"http://127.0.0.1:{os.environ.get('AIRFLOW__API__PORT', '8081')}"
 
 
+def _command(part: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and extra environment of one component: ``celery worker NAME`` is started as
+    scripts/services.sh starts it (Celery node NAME@host, tasks recording the host as HOST:NAME)."""
+    match part.split():
+        case ["celery", "worker", name]:
+            command = ["airflow", "celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]
+            return command, {"AXIOM_WORKER_NAME": name}
+        case [component]:
+            return ["airflow", component], {}
+    raise ValueError(f"not an Airflow component: {part!r}")
+
+
 @contextmanager
-def airflow_components(*parts: str, logs: Path):
-    """Real Airflow components (``api-server``, ``scheduler``, ``dag-processor``, ``triggerer``) on
-    the tests' metadata database, each logging to ``logs/<part>.log``; stopped (by their PIDs) on exit."""
+def airflow_components(*parts: str, logs: Path, env: dict[str, str] | None = None):
+    """Real Airflow components (``api-server``, ``scheduler``, ``dag-processor``, ``triggerer``,
+    ``celery worker NAME``) on the tests' metadata database, each logging to ``logs/<part-with-dashes>.log``, with
+    ``env`` over the tests' environment (e.g. another executor); stopped (by their PIDs) on exit."""
     logs.mkdir(parents=True, exist_ok=True)
     started = []
     try:
         for part in parts:
-            with (logs / f"{part}.log").open("w") as out:
+            command, extra = _command(part)
+            environment = {**os.environ, **(env or {}), **extra}
+            with (logs / f"{part.replace(' ', '-')}.log").open("w") as out:
                 started.append(
-                    subprocess.Popen(["airflow", part], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                    subprocess.Popen(
+                        command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=environment
+                    )
                 )
         if "api-server" in parts:
             for _ in range(120):
@@ -133,7 +150,7 @@ def airflow_components(*parts: str, logs: Path):
                     break
                 except OSError:
                     for part, process in zip(parts, started, strict=True):
-                        assert process.poll() is None, (logs / f"{part}.log").read_text()[-2000:]
+                        assert process.poll() is None, (logs / f"{part.replace(' ', '-')}.log").read_text()[-2000:]
                     time.sleep(1)
             else:
                 pytest.fail(

@@ -76,10 +76,32 @@ def test_no_published_secret_no_open_admin_and_passwords_off_command_lines(compo
 
 def test_the_api_key_only_where_tasks_run_and_chroma_behind_its_token(compose):
     holders = {n for n, s in compose["services"].items() if "ANTHROPIC_API_KEY" in (s.get("environment") or {})}
-    assert holders == {"airflow-scheduler"} and "ANTHROPIC_API_KEY" not in compose["x-airflow-common"]["environment"]
+    # the scheduler runs tasks with LocalExecutor, the Celery workers with CeleryExecutor
+    assert holders == {"airflow-scheduler", "airflow-worker"}
+    assert "ANTHROPIC_API_KEY" not in compose["x-airflow-common"]["environment"]
     assert "ports" not in compose["services"]["chroma-server"]  # reachable through the token proxy alone
     template = (ROOT / "services" / "chroma" / "nginx.conf.template").read_text()
     assert "$http_x_chroma_token" in template and "return 401" in template
     assert compose["x-airflow-common"]["environment"]["AIRFLOW_CONN_AXIOM_CHROMA"].startswith(
         "chroma://:${AXIOM_CHROMA"
     )
+
+
+def test_celery_workers_in_their_own_profile_scale_and_share_the_secrets_by_reference(compose):
+    services = compose["services"]
+    assert {n for n, s in services.items() if "profiles" in s} == {"airflow-worker"}  # the default stack is unchanged
+    worker = services["airflow-worker"]
+    assert worker["profiles"] == ["celery"] and worker["command"] == ["celery", "worker"]
+    assert "container_name" not in worker and "ports" not in worker  # --scale airflow-worker=N can start N of them
+    assert "inspect ping" in worker["healthcheck"]["test"][1]
+    assert worker["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
+    env = compose["x-airflow-common"]["environment"]
+    # every Airflow container agrees on the executor: LocalExecutor unless AIRFLOW_EXECUTOR says CeleryExecutor
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+    assert all(s["environment"].get("AIRFLOW__CORE__EXECUTOR") == env["AIRFLOW__CORE__EXECUTOR"]
+               for n, s in services.items() if n.startswith("airflow-"))  # fmt: skip
+    # the broker is db 1 of the stack's Redis, the results in the Airflow database, each password by reference
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:${AXIOM_REDIS_PASSWORD}@redis:6379/1"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    example = (ROOT / ".env.compose.example").read_text()
+    assert re.search(r"^AIRFLOW_EXECUTOR=LocalExecutor$", example, re.MULTILINE)
