@@ -1,55 +1,83 @@
-"""Benchmark: how Pipeline 1, the correlation matrices and the insights' ledger reads grow with symbols.
+"""Benchmark: how every pipeline, the correlation matrices and the insights grow with symbols.
 
 On the synthetic universe (``python -m axiom synth``; written here with seed 7 when missing), for
 each size (default 20, 125, 250 and 500 symbols x 10 years) it empties the four stores and runs the
-price ingestion steps as the DAG's tasks do (the same domain functions, the stores from
-``axiom.connections``), plus the company fundamentals load the insights need. Per step: wall time
-and this process's peak RSS during the step (Linux VmHWM, reset before each step). Then, apart:
+five pipelines in ``make run``'s order, each step called as its DAG task calls it (the same domain
+function, the DAG's Params defaults, the clients the step names) in a fresh process of its own, as
+Airflow runs a task (forked from a server that has Axiom imported; it opens its own connections):
+
+* Pipeline 2, company graph (``provider=synthetic``; competitors from the rule-based analyst);
+* Pipeline 1, price ingestion (``provider=synthetic``), then ``VACUUM ANALYZE price_bar`` untimed
+  (what autovacuum does after a bulk load);
+* Pipeline 3, market events (abnormal moves from the ledger and the FOMC decisions, k 5, window 60,
+  at most 1,000 events);
+* Pipeline 4, correlations (window 30, threshold 0.7, a backfill of 2022's month-ends);
+* Pipeline 5, the semantic index: the first verification of every collection, which (no index state
+  yet) repairs each one in full, writing only what differs.
+
+Per step: wall time of the call and its process's peak RSS (Linux VmHWM), grouped by pipeline, with
+per-store subtotals and the growth factor per doubling (goal <= 2.2x; steps above it are flagged).
+Then, apart:
 
 * the correlation matrix of every month-end (window 30) beside a bare ``np.corrcoef`` over the same
   arrays (quadratic in symbols by nature), best CPU seconds of seven interleaved runs;
-* the ledger statements "is X a buy?" and the sector returns issue, p50 over repeated calls;
+* the questions "is X a buy?" and "which sectors are rotating?" through ``axiom.insights.ask.ask``
+  (rule-based judge, insight cache off), as of the session ~60% into the universe: p50 per store of
+  the answers' evidence and of the whole answer; at the largest size, every statement they issue
+  with its plan (``auto_explain`` with ANALYZE on the benchmark's own session);
 * at the largest size, the price-pattern vector step beside a raw ``collection.add`` of the same
   vectors into a scratch collection configured like ``price_patterns``.
 
-It prints one table with the growth factor per doubling (goal <= 2.2x), and EXPLAIN ANALYZE of the
-ledger statements at the largest size. It WIPES the stores it is pointed at (``--wipe`` says you
-mean it) and leaves the largest synthetic universe loaded.
+It WIPES the stores it is pointed at (``--wipe`` says you mean it) and leaves the largest universe
+loaded. Progress goes to stderr, the tables to stdout.
 
-    scripts/bench.sh scale --wipe [--sizes 20,125,250,500] [--calls 25]   (on the tests' own stores)
+    scripts/bench.sh scale --wipe [--sizes 20,125,250,500] [--calls 15]   (on the tests' own stores)
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import itertools
+import json
 import logging
+import math
+import multiprocessing
+import os
 import re
 import resource
 import statistics
+import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from axiom import connections, index, schema
+from axiom.analysts.judge import judge_from_env
 from axiom.analytics.correlation import correlations_at, month_ends
 from axiom.analytics.patterns import SPACE
-from axiom.analytics.sectors import HORIZONS
 from axiom.config import Settings
-from axiom.insights import buy, rotation
-from axiom.insights.common import MIN_HISTORY
-from axiom.pipelines import companies, prices
-from axiom.pipelines.correlations import load_returns
+from axiom.insights.answer import STORES
+from axiom.insights.ask import ask
+from axiom.insights.common import Stores
+from axiom.models import NothingChanged
+from axiom.pipelines import companies, correlations, events, prices
 from axiom.sources import synthetic
 from axiom.stores import ledger
-from axiom.stores.ledger.prices import CLOSES_SQL, LAST_SESSIONS_SQL, SESSION_SPAN_SQL, SYMBOLS_SQL, utc_midnight
 
 WINDOW = 30
-AS_OF = date(2022, 6, 15)
+BACKFILL = (date(2022, 1, 1), date(2022, 12, 31))  # make run's correlation backfill, inside the synthetic span
+GOAL = 2.2
 SCRATCH = "bench_raw_patterns"
+QUESTIONS = ("buy", "rotation")
+
+
+def progress(text: str) -> None:
+    print(f"[scale {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def _vm(field: str) -> int:
@@ -81,40 +109,112 @@ def measured(fn, *args, **kwargs):
     return result, seconds, peak
 
 
-def pipeline(pg, rds, neo, chroma, symbols: list[str], landing: Path, settings: Settings) -> tuple[dict, dict]:
-    """Pipeline 1's steps over ``symbols`` from empty stores: {step: (seconds, peak MiB)} and counts."""
-    steps = {}
+CLIENTS = {"redis_client": connections.redis, "driver": connections.neo4j, "chroma_client": connections.chroma}
 
-    def step(name, fn, *args, **kwargs):
-        result, seconds, peak = measured(fn, *args, **kwargs)
-        steps[name] = (seconds, peak)
+
+def in_task(fn, args: tuple, kwargs: dict, clients: list[str]):
+    """In a fresh process, like an Airflow task: open the ledger and the clients the step names, time the call."""
+    for name in ("axiom", "neo4j"):  # capped events' and schema notices would drown the progress lines
+        logging.getLogger(name).setLevel(logging.ERROR)
+    pg = connections.postgres()
+    opened = {n: judge_from_env(pg) if n == "judge" else CLIENTS[n]() for n in clients}
+
+    def call():
+        try:
+            return fn(pg, *args, **opened, **kwargs)
+        except NothingChanged:  # the task skips
+            return None
+
+    try:
+        return measured(call)
+    finally:
+        for client in opened.values():
+            getattr(client, "close", lambda: None)()
+        pg.close()
+
+
+class Steps:
+    """Runs each step in its own process, as its DAG task does: {(pipeline, step, store): (seconds, peak MiB)}."""
+
+    def __init__(self, pg, size: int, context) -> None:
+        self.pg, self.size, self.context = pg, size, context
+        self.times: dict[tuple[str, str, str], tuple[float, int]] = {}
+
+    def run(self, pipeline: str, name: str, store: str, fn, *args, **kwargs):
+        """``fn(ledger, *args, **the clients its keyword-only parameters name, **kwargs)`` in a fresh process."""
+        params = inspect.signature(fn).parameters.items()
+        clients = [n for n, p in params if p.kind is p.KEYWORD_ONLY and (n in CLIENTS or n == "judge")]
+        with ProcessPoolExecutor(1, mp_context=self.context, max_tasks_per_child=1) as pool:
+            result, seconds, peak = pool.submit(in_task, fn, args, kwargs, clients).result()
+        self.times[pipeline, name, store] = (seconds, peak)
+        progress(f"{self.size} sym  {pipeline:<22} {name:<26} {store:<8} {seconds:8.2f} s {peak:>5} MiB")
         return result
 
-    params = prices.IngestParams(provider="synthetic", symbols=symbols)
-    run_id = step("fetch (synthetic -> landing)", prices.fetch, pg, params, landing_dir=landing)
-    bars = step("validate", prices.validate, pg, run_id)["accepted"]
-    step("postgres: load bars", prices.load, pg, run_id)
-    step(
-        "redis: latest prices", prices.cache_latest, pg, run_id, redis_client=rds, ttl_seconds=settings.latest_price_ttl
-    )
-    step("neo4j: Stock nodes", prices.graph_stocks, pg, run_id, driver=neo)
-    patterns = step(
-        "chroma: price patterns",
-        prices.vectorise_patterns,
-        pg,
-        run_id,
-        chroma_client=chroma,
-        window=settings.pattern_window,
-    )
-    fundamentals = companies.CompanyParams(provider="synthetic", symbols=symbols)
-    step("postgres: company fundamentals", companies.load_fundamentals, pg, fundamentals)
-    pg.execute("VACUUM ANALYZE price_bar")  # what autovacuum does after a bulk load, before readers arrive
-    return steps, {"bars": bars, "vectors": patterns}
+    def task(self, pipeline: str, store: str, step, run_id: int, **kwargs):
+        """A ``pipeline_step`` task (its id is the step's name) on ``run_id``."""
+        return self.run(pipeline, step.__name__, store, step, run_id, **kwargs)
+
+
+def verify(conn, collection: str, *, chroma_client, window: int) -> dict:
+    """The ``semantic_index`` DAG's mapped ``verify`` task, for one collection."""
+    return index.verify(conn, chroma_client, index.spec(collection), window=window)
+
+
+def run_pipelines(steps: Steps, symbols: list[str], landing: Path, settings: Settings) -> dict:
+    """The five pipelines over ``symbols`` from empty stores, in ``make run``'s order; what they wrote."""
+    pg, counts = steps.pg, {}
+
+    p = "P2 company graph"
+    run = steps.run(p, "load_fundamentals", "postgres", companies.load_fundamentals,
+                    companies.CompanyParams(provider="synthetic", symbols=symbols))  # fmt: skip
+    counts["competitor links"] = steps.task(p, "postgres", companies.name_competitors, run)["competitor_rows"]
+    steps.task(p, "neo4j", companies.graph_companies, run)
+    steps.task(p, "chroma", companies.vectorise_descriptions, run)
+    steps.task(p, "redis", companies.cache_metadata, run, ttl_seconds=settings.company_metadata_ttl)
+    steps.task(p, "redis", companies.announce, run)
+
+    p = "P1 price ingestion"
+    run = steps.run(p, "fetch", "landing", prices.fetch, prices.IngestParams(provider="synthetic", symbols=symbols),
+                    landing_dir=landing)  # fmt: skip
+    counts["bars"] = steps.task(p, "landing", prices.validate, run)["accepted"]
+    steps.task(p, "postgres", prices.load, run)
+    steps.task(p, "redis", prices.cache_latest, run, ttl_seconds=settings.latest_price_ttl)
+    steps.task(p, "neo4j", prices.graph_stocks, run)
+    counts["pattern vectors"] = steps.task(p, "chroma", prices.vectorise_patterns, run, window=settings.pattern_window)
+    steps.task(p, "redis", prices.cache_sector_momentum, run, ttl_seconds=settings.latest_price_ttl)
+    steps.task(p, "chroma", prices.vectorise_sector_profiles, run)
+    steps.task(p, "redis", prices.announce, run)
+    pg.execute("VACUUM ANALYZE price_bar")
+
+    p = "P3 market events"
+    run = steps.run(p, "collect", "postgres", events.collect, events.EventParams(provider="synthetic"))
+    counts["events"] = ledger.runs.get_run(pg, run).stats["accepted"]
+    steps.task(p, "postgres", events.classify, run)
+    steps.task(p, "neo4j", events.graph_events, run)
+    steps.task(p, "chroma", events.vectorise_events, run)
+    steps.task(p, "redis", events.cache_recent, run)
+    steps.task(p, "redis", events.announce, run)
+
+    p = "P4 correlations"
+    params = correlations.CorrelationParams(window=WINDOW, threshold=0.7, backfill_start=BACKFILL[0],
+                                            backfill_end=BACKFILL[1])  # fmt: skip
+    run = steps.run(p, "compute", "postgres", correlations.compute, params)
+    counts["significant pairs"] = ledger.runs.get_run(pg, run).stats["significant"]
+    steps.task(p, "postgres", correlations.explain, run)
+    steps.task(p, "neo4j", correlations.graph_correlations, run)
+    steps.task(p, "redis", correlations.cache_matrix, run, ttl_seconds=settings.correlation_ttl)
+    counts["correlation documents"] = steps.task(p, "chroma", correlations.vectorise, run)
+    steps.task(p, "redis", correlations.announce, run)
+
+    p = "P5 semantic index"
+    for spec in index.SPECS:
+        steps.run(p, f"verify[{spec.collection}]", "chroma", verify, spec.collection, window=settings.pattern_window)
+    return counts
 
 
 def correlation(pg, symbols: list[str]) -> dict:
     """Every month-end's matrix as the pipeline computes it, beside bare np.corrcoef over the same arrays."""
-    (returns, read_s, read_peak) = measured(load_returns, pg, symbols, None, None, WINDOW)
+    (returns, read_s, read_peak) = measured(correlations.load_returns, pg, symbols, None, None, WINDOW)
     dates = month_ends(returns.index)
     values = returns.to_numpy(dtype=float)
     ends = returns.index.searchsorted(dates, side="right")
@@ -130,47 +230,59 @@ def correlation(pg, symbols: list[str]) -> dict:
     return {"matrices": len(dates), "read": (read_s, read_peak), "ours": (min(ours), peak), "bare": min(bare)}
 
 
-def ledger_statements(pg, symbol: str) -> dict[str, tuple[str, object]]:
-    """The statements one "is X a buy?" answer and one sector-returns read issue, with their parameters."""
-    universe = ledger.prices.symbols(pg)
-    sectors = sorted(c.symbol for c in ledger.companies.latest_companies(pg))
-    until = (utc_midnight(AS_OF + timedelta(days=1)),) * 2
-    buy_since = (utc_midnight(AS_OF - timedelta(days=2 * (MIN_HISTORY + buy.CORRELATION_SESSIONS) + 30)),) * 2
-    sector_since = (utc_midnight(AS_OF - timedelta(days=2 * max(HORIZONS) + 30)),) * 2
-    return {
-        "buy: session span of X": (SESSION_SPAN_SQL, (symbol, symbol)),
-        "buy: last 61 sessions of X": (LAST_SESSIONS_SQL, (until[0], symbol, symbol, MIN_HISTORY)),
-        "buy: X's closes, 14 days": (
-            CLOSES_SQL,
-            ([symbol], "1d", *(utc_midnight(AS_OF - timedelta(days=14)),) * 2, *until),
-        ),
-        "buy: the symbol list": (SYMBOLS_SQL, {"interval": "1d"}),
-        "buy: universe closes, 272 days": (CLOSES_SQL, (universe, "1d", *buy_since, *until)),
-        "sectors: session span": (SESSION_SPAN_SQL, (None, None)),
-        "sectors: members' closes, 150 days": (CLOSES_SQL, (sectors, "1d", *sector_since, *until)),
-        "sectors: last 21 sessions": (LAST_SESSIONS_SQL, (until[0], None, None, rotation.HORIZON + 1)),
-    }
+def answer(stores: Stores, question: str, symbol: str, as_of: date):
+    """One fresh answer, as the ``ask`` DAG asks it but with the insight cache neither read nor written."""
+    subject = symbol if question == "buy" else None
+    return ask(stores, question, judge=judge_from_env(stores.conn), subject=subject, as_of=as_of, use_cache=False)
 
 
-def p50_ms(pg, statements: dict, calls: int) -> dict[str, float]:
+def insights(stores: Stores, symbol: str, as_of: date, calls: int) -> dict[str, dict[str, float]]:
+    """p50 milliseconds per store (from each answer's evidence) and of the whole answer, per question."""
     out = {}
-    for name, (sql, params) in statements.items():
-        times = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            pg.execute(sql, params).fetchall()
-            times.append((time.perf_counter() - start) * 1000)
-        out[name] = statistics.median(times)
+    for question in QUESTIONS:
+        answer(stores, question, symbol, as_of)  # warm-up: first-use costs (imports, caches) are not the query's
+        answers = [answer(stores, question, symbol, as_of) for _ in range(calls)]
+        out[question] = {s: statistics.median(a.latency_by_store()[s] for a in answers) for s in STORES}
+        out[question]["total"] = statistics.median(a.total_ms for a in answers)
     return out
 
 
-def explain(pg, statements: dict) -> list[str]:
+def _nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _nodes(child)
+
+
+def _node(n: dict) -> str:
+    on = f" using {n['Index Name']}" if "Index Name" in n else ""
+    on += f" on {n['Relation Name']}" if "Relation Name" in n else ""
+    rows, loops, ms = (n.get(k) for k in ("Actual Rows", "Actual Loops", "Actual Total Time"))
+    return f"{n['Node Type']}{on} (rows {rows}, loops {loops}, {ms} ms)"
+
+
+def explain_questions(stores: Stores, symbol: str, as_of: date) -> list[str]:
+    """Every statement one answer to each question issues, with its plan, from auto_explain on a session of its own."""
+    conn = connections.postgres()
+    notices: list[str] = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    for setting in ("log_min_duration = 0", "log_analyze = on", "log_buffers = on", "log_format = json",
+                    "log_level = notice"):  # fmt: skip
+        conn.execute(f"SET auto_explain.{setting}")
     lines = []
-    for name, (sql, params) in statements.items():
-        plan = [r[0] for r in pg.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()]
-        nodes = [plan[0]] + [p.strip() for p in plan[1:] if "Scan" in p]
-        lines.append(f"  {name}: {plan[-1].strip()}")
-        lines.extend(f"      {re.sub(r'ANY [(].*?[)]', 'ANY (...)', n)[:150]}" for n in nodes[:3])
+    for question in QUESTIONS:
+        notices.clear()
+        answer(Stores(conn, stores.redis_client, stores.driver, stores.chroma_client), question, symbol, as_of)
+        plans = [(float(m.group(1)), json.loads(m.group(2))) for m in
+                 (re.match(r"duration: ([\d.]+) ms\s+plan:\n(.*)", n, re.S) for n in notices) if m]  # fmt: skip
+        lines.append(f"  {question}: {len(plans)} statements, {sum(d for d, _ in plans):.1f} ms in the server")
+        for duration, plan in plans:
+            text = re.sub(r"\s+", " ", plan["Query Text"]).strip()
+            lines.append(f"    {duration:8.2f} ms  {text[:110]}")
+            nodes = list(_nodes(plan["Plan"]))
+            scans = [n for n in nodes[1:] if "Scan" in n["Node Type"]]
+            lines.extend(f"        {'top ' if i == 0 else 'scan'} {_node(n)}" for i, n in enumerate([nodes[0], *scans]))
+    conn.close()
     return lines
 
 
@@ -197,21 +309,61 @@ def chroma_versus_raw(pg, chroma, symbols: list[str], window: int) -> dict:
     return {"vectors": len(records), "build": build_s, "raw": raw_s}
 
 
-def growth(values: list[float]) -> str:
-    factors = [b / a if a else float("nan") for a, b in itertools.pairwise(values)]
-    return "  ".join(f"{f:5.2f}x" for f in factors)
+def per_doubling(sizes: list[int], values: list[float]) -> list[float]:
+    """Growth factor per doubling of symbols between consecutive sizes (nan where a value is 0)."""
+    return [
+        (b / a) ** (math.log(2) / math.log(m / n)) if a > 0 and b > 0 else float("nan")
+        for (n, a), (m, b) in itertools.pairwise(zip(sizes, values, strict=True))
+    ]
+
+
+def growth(sizes: list[int], values: list[float]) -> str:
+    """The factors per doubling, each over the goal marked with '!'."""
+    return " ".join(f"{f:5.2f}x{'!' if f > GOAL else ' '}" for f in per_doubling(sizes, values))
+
+
+def print_steps(results: dict, sizes: list[int], scaled: list[int]) -> None:
+    head = "".join(f"{str(n) + ' sym':>16}" for n in sizes)
+    print(f"\nevery pipeline per step: wall seconds and peak RSS MiB; growth per doubling over {scaled} "
+          f"(goal <= {GOAL}x, '!' above it)")  # fmt: skip
+    keys = list(results[sizes[0]]["steps"])
+    for pipeline in dict.fromkeys(k[0] for k in keys):
+        print(f"\n{pipeline:<44}{head}   growth")
+        mine = [k for k in keys if k[0] == pipeline]
+        for key in mine:
+            cells = "".join(f"{results[n]['steps'][key][0]:>9.2f} s {results[n]['steps'][key][1]:>4}M" for n in sizes)
+            label = f"  {key[1]} [{key[2]}]"
+            print(f"{label:<44}{cells}   {growth(scaled, [results[n]['steps'][key][0] for n in scaled])}")
+        sub = {n: sum(results[n]["steps"][k][0] for k in mine) for n in sizes}
+        print(f"{'  subtotal':<44}{''.join(f'{sub[n]:>9.2f} s      ' for n in sizes)}   "
+              f"{growth(scaled, [sub[n] for n in scaled])}")  # fmt: skip
+
+    print(f"\nper store, all pipelines (wall seconds){'':<5}{head}   growth")
+    for store in ("landing", *STORES, "total"):
+        sub = {n: sum(s for k, (s, _) in results[n]["steps"].items() if store in (k[2], "total")) for n in sizes}
+        print(f"  {store:<42}{''.join(f'{sub[n]:>9.2f} s      ' for n in sizes)}   "
+              f"{growth(scaled, [sub[n] for n in scaled])}")  # fmt: skip
+    print(f"\n{'written':<44}{head}")
+    for what in results[sizes[0]]["counts"]:
+        cells = "".join(f"{results[n]['counts'][what]:>16,}" for n in sizes)
+        print(f"  {what:<42}{cells}")
+    for n in sizes:
+        key, (_, peak) = max(results[n]["steps"].items(), key=lambda kv: kv[1][1])
+        print(f"  max step peak RSS at {n:>4} symbols: {peak:>5} MiB ({key[0]}: {key[1]})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--wipe", action="store_true", help="required: the benchmark empties the stores first")
     parser.add_argument("--sizes", default="20,125,250,500", help="symbol counts, smallest first")
-    parser.add_argument("--calls", type=int, default=25, help="repetitions of each ledger statement")
+    parser.add_argument("--calls", type=int, default=15, help="answers per question and size")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if not args.wipe:
         raise SystemExit("benchmarks/scale.py empties all four stores: run it with --wipe on stores you can lose")
+    os.environ.pop("ANTHROPIC_API_KEY", None)  # the rule-based analyst answers: a benchmark never pays
     logging.basicConfig(level=logging.WARNING)
+    started = time.perf_counter()
     settings = Settings.from_env()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     try:
@@ -219,41 +371,43 @@ def main() -> None:
     except FileNotFoundError:
         known = {}
     if len(known.get("symbols", ())) < sizes[-1] or known.get("seed") != args.seed:
+        progress(f"writing the synthetic universe: {sizes[-1]} symbols x 10 years, seed {args.seed}")
         synthetic.write(synthetic.generate(sizes[-1], 10, args.seed), settings.synthetic_dir)
         known = synthetic.manifest(settings.synthetic_dir)
     universe = known["symbols"]
-    print(f"synthetic universe: {len(universe)} symbols, {known['first_session']} to {known['last_session']}, "
-          f"seed {known['seed']} (simulated, not market data)")  # fmt: skip
+    first, last = date.fromisoformat(known["first_session"]), date.fromisoformat(known["last_session"])
+    as_of = first + timedelta(days=round(0.6 * (last - first).days))
+    print(f"synthetic universe: {len(universe)} symbols, {first} to {last}, seed {known['seed']} "
+          f"(simulated, not market data); questions as of {as_of}")  # fmt: skip
 
     pg, rds, neo, chroma = connections.postgres(), connections.redis(), connections.neo4j(), connections.chroma()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__"])  # task processes start with Axiom imported, as Airflow's do
+    stores = Stores(pg, rds, neo, chroma)
     schema.migrate_postgres(pg)
     schema.migrate_neo4j(neo)
     landing = Path(tempfile.mkdtemp(prefix="axiom-scale-"))
     results = {}
     for n in sizes:
+        progress(f"{n} symbols: emptying the stores")
         connections.empty_test_stores(pg, rds, neo, chroma)
         symbols = universe[:n]
-        steps, counts = pipeline(pg, rds, neo, chroma, symbols, landing, settings)
+        steps = Steps(pg, n, context)
+        counts = run_pipelines(steps, symbols, landing, settings)
+        progress(f"{n} symbols: correlation matrices beside np.corrcoef")
         corr = correlation(pg, symbols)
-        statements = ledger_statements(pg, symbols[0])
-        queries = p50_ms(pg, statements, args.calls)
-        results[n] = {"steps": steps, "counts": counts, "corr": corr, "queries": queries}
-        print(f"  {n} symbols: {counts['bars']:,} bars, {counts['vectors']:,} pattern vectors, "
-              f"{sum(s for s, _ in steps.values()):.1f} s")  # fmt: skip
+        progress(f"{n} symbols: {args.calls} answers per question")
+        results[n] = {"steps": steps.times, "counts": counts, "corr": corr,
+                      "insights": insights(stores, symbols[0], as_of, args.calls)}  # fmt: skip
+        progress(f"{n} symbols done: {sum(s for s, _ in steps.times.values()):.1f} s of steps")
     largest = sizes[-1]
-    plans = explain(pg, ledger_statements(pg, universe[0]))
+    progress(f"{largest} symbols: the questions' statements under auto_explain")
+    plans = explain_questions(stores, universe[0], as_of)
+    progress(f"{largest} symbols: price patterns beside a raw Chroma add")
     chroma_cmp = chroma_versus_raw(pg, chroma, universe[:largest], settings.pattern_window)
 
-    scaled = [n for n in sizes if n >= 125] or sizes
-    head = "".join(f"{str(n) + ' sym':>18}" for n in sizes)
-    print(f"\nPipeline 1 per step: wall seconds / peak RSS MiB{'':<8}growth per doubling {scaled}")
-    print(f"{'step':<34}{head}   growth")
-    for step in results[sizes[0]]["steps"]:
-        cells = "".join(f"{results[n]['steps'][step][0]:>10.2f} s {results[n]['steps'][step][1]:>4}M" for n in sizes)
-        print(f"{step:<34}{cells}   {growth([results[n]['steps'][step][0] for n in scaled])}")
-    totals = [sum(s for s, _ in results[n]["steps"].values()) for n in sizes]
-    print(f"{'total':<34}{''.join(f'{t:>10.2f} s      ' for t in totals)}   "
-          f"{growth([t for n, t in zip(sizes, totals, strict=True) if n in scaled])}")  # fmt: skip
+    scaled = [n for n in sizes if n >= 125] if len([n for n in sizes if n >= 125]) >= 2 else sizes
+    print_steps(results, sizes, scaled)
 
     print(f"\ncorrelations: every month-end matrix, window {WINDOW} (quadratic in symbols by nature)")
     for n in sizes:
@@ -261,21 +415,21 @@ def main() -> None:
         ours, peak = c["ours"]
         print(f"  {n:>4} symbols: {c['matrices']} matrices  axiom {ours:.3f} s (peak {peak}M)  bare np.corrcoef "
               f"{c['bare']:.3f} s  ratio {ours / c['bare']:.2f}x  (ledger read {c['read'][0]:.2f} s)")  # fmt: skip
-    print(f"  growth per doubling {scaled}: {growth([results[n]['corr']['ours'][0] for n in scaled])}")
+    print(f"  growth per doubling {scaled}: {growth(scaled, [results[n]['corr']['ours'][0] for n in scaled])}")
 
-    print(f"\nledger statements of the insights, p50 of {args.calls} calls (ms), as of {AS_OF}")
+    print(f"\ninsights through ask(), p50 of {args.calls} fresh answers (ms), as of {as_of}, "
+          f"buy = {universe[0]}")  # fmt: skip
     labels = "".join(f"{str(n) + ' sym':>10}" for n in sizes)
-    print(f"{'statement':<38}{labels}   {largest} vs {sizes[0]}")
-    for name in results[sizes[0]]["queries"]:
-        row = [results[n]["queries"][name] for n in sizes]
-        print(f"{name:<38}{''.join(f'{v:>10.2f}' for v in row)}   {row[-1] / row[0]:>6.1f}x")
-    for prefix in ("buy", "sectors"):
-        row = [sum(v for k, v in results[n]["queries"].items() if k.startswith(prefix)) for n in sizes]
-        print(f"{prefix + ': all statements':<38}{''.join(f'{v:>10.2f}' for v in row)}   {row[-1] / row[0]:>6.1f}x")
-    print(f"\nEXPLAIN ANALYZE at {largest} symbols:")
+    print(f"{'question: store':<30}{labels}   {largest} vs {sizes[0]} (goal within 2x for postgres)")
+    for question in QUESTIONS:
+        for part in (*STORES, "total"):
+            row = [results[n]["insights"][question][part] for n in sizes]
+            ratio = f"{row[-1] / row[0]:>6.2f}x" if row[0] else "     -"
+            print(f"{question + ': ' + part:<30}{''.join(f'{v:>10.2f}' for v in row)}   {ratio}")
+    print(f"\nstatements the questions issue at {largest} symbols (auto_explain, ANALYZE): time, text, plan")
     print("\n".join(plans))
 
-    step_s = results[largest]["steps"]["chroma: price patterns"][0]
+    step_s = results[largest]["steps"]["P1 price ingestion", "vectorise_patterns", "chroma"][0]
     v = chroma_cmp["vectors"]
     print(f"\nchroma at {largest} symbols: {v:,} price-pattern vectors")
     print(f"  axiom step (ledger read, vectors, digests, upsert): {step_s:.1f} s = {v / step_s:,.0f}/s")
@@ -284,9 +438,11 @@ def main() -> None:
     print(f"  raw collection.add of the same vectors: {chroma_cmp['raw']:.1f} s = {v / chroma_cmp['raw']:,.0f}/s")
     print(f"  axiom step at {chroma_cmp['raw'] / step_s:.2f}x the raw throughput; its write at "
           f"{chroma_cmp['raw'] / (step_s - chroma_cmp['build']):.2f}x")  # fmt: skip
-    print(
-        f"\nprocess peak RSS over the whole benchmark: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB"
-    )
+    peak = max(p for n in sizes for _, p in results[n]["steps"].values())
+    print(f"\nmax step peak RSS: {peak} MiB (goal < 1024 MiB at 500 x 10 years; each step in a task process of "
+          f"its own); the benchmark's own process (correlations, questions, raw add): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB")  # fmt: skip
+    print(f"benchmark wall time: {(time.perf_counter() - started) / 60:.1f} min")
     pg.close()
     neo.close()
 
