@@ -33,8 +33,21 @@ NEO4J_PORT="$(uri_part "$AIRFLOW_CONN_AXIOM_NEO4J" port)"
 NEO4J_PASSWORD="$(uri_part "$AIRFLOW_CONN_AXIOM_NEO4J" password)"
 CHROMA_PORT="$(uri_part "$AIRFLOW_CONN_AXIOM_CHROMA" port)"
 
+# pg_dir: the cluster's folder, $STATE/postgres; but when root runs this and the postgres user cannot
+# reach the state folder (a clone in a private folder, such as one `mktemp -d` made), a folder of the
+# postgres user's own named after the state folder, so the clone's permissions stay as they are
+pg_dir() {
+  mkdir -p "$STATE"
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$STATE" 2>/dev/null; then
+    echo "$(getent passwd postgres | cut -d: -f6)/axiom-$(printf '%s' "$STATE" | sha256sum | cut -c1-12)"
+  else
+    echo "$STATE/postgres"
+  fi
+}
+
 start_postgres() {
-  local dir="$STATE/postgres" bin
+  local dir bin
+  dir="$(pg_dir)"
   bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   if port_open "$PG_PORT"; then
     log "postgres: reusing the server on 127.0.0.1:$PG_PORT"
@@ -176,10 +189,10 @@ stop_all() {
   stop_pidfile "neo4j (tests)" "$STATE/neo4j-test/neo4j.pid"
   stop_pidfile redis "$STATE/redis/redis.pid"
   stop_pidfile "redis (tests)" "$STATE/redis-test/redis.pid"
-  if [ -f "$STATE/postgres/data/postmaster.pid" ]; then
+  if [ -f "$(pg_dir)/data/postmaster.pid" ]; then
     bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
     log "postgres: stopping"
-    as_postgres "$bin/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null || true
+    as_postgres "$bin/pg_ctl" -D "$(pg_dir)/data" -m fast -w stop >/dev/null || true
   fi
 }
 
