@@ -91,7 +91,8 @@ def main() -> None:
         copy_only_s.append(copy_only)
         first_load, t = timed(ledger.prices.load_bars, pg, accepted, run_id=run_id, source="offline", adjusted=True)
         load_s.append(t)
-    ledger.runs.add_stats(pg, run_id, {"load": first_load.as_dict()})  # what the run's announce reports
+    ledger.runs.add_stats(pg, run_id, {"load": first_load.as_dict()})
+    ledger.runs.update_scope(pg, run_id, changed=True)  # what the run's announce decides on
     _, rerun_s = timed(ledger.prices.load_bars, pg, accepted, run_id=run_id, source="offline", adjusted=True)
     n = len(accepted)
     load_med, raw_med = statistics.median(load_s), statistics.median(raw_s)
@@ -100,16 +101,13 @@ def main() -> None:
     rows.append(("postgres: raw COPY baseline (serialise + COPY)", n, raw_med))
     rows.append(("postgres: COPY alone (rows already serialised)", n, statistics.median(copy_only_s)))
 
-    k, t = timed(prices.cache_latest, pg, run_id, redis_client=rds, ttl_seconds=settings.latest_price_ttl)
-    rows.append(("redis: latest prices (pipelined SET)", k, t))
-    k, t = timed(prices.graph_stocks, pg, run_id, driver=neo)
-    rows.append(("neo4j: Stock nodes (UNWIND MERGE)", k, t))
-    k, t = timed(prices.vectorise_patterns, pg, run_id, chroma_client=chroma, window=settings.pattern_window)
-    rows.append(("chroma: price-pattern vectors (batch upsert)", k, t))
+    # the declared steps after the load, in order, as the DAG and the CLI run them
+    clients = {"redis_client": rds, "driver": neo, "chroma_client": chroma}
+    for step in prices.STEPS[[s.name for s in prices.STEPS].index("load") + 1 :]:
+        k, t = timed(step.run, pg, run_id, **{c: clients[c] for c in step.clients}, **step.kwargs(settings))
+        rows.append((f"{step.writes}: {step.name}", k, t))
     k, t = timed(prices.vectorise_patterns, pg, run_id, chroma_client=chroma, window=settings.pattern_window)
     rows.append(("chroma: re-run (digests unchanged, 0 written)", vectors.price_patterns(chroma).count(), t))
-    k, t = timed(prices.announce, pg, run_id, redis_client=rds)
-    rows.append(("redis: price_updates messages", k, t))
     # the semantic index after the pipeline: the pipeline is the collection's one writer, so the index verifies
     verified, t = timed(index.verify, pg, chroma, patterns_spec, window=settings.pattern_window)
     rows.append((f"index: verify after the run ({verified['upserted']} written)", verified["chroma"], t))

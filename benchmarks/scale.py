@@ -37,7 +37,6 @@ loaded. Progress goes to stderr, the tables to stdout.
 from __future__ import annotations
 
 import argparse
-import inspect
 import itertools
 import json
 import logging
@@ -66,6 +65,7 @@ from axiom.insights.ask import ask
 from axiom.insights.common import Stores
 from axiom.models import NothingChanged
 from axiom.pipelines import companies, correlations, events, prices
+from axiom.pipelines.steps import Step, clients_of, symbol_chunks
 from axiom.sources import synthetic
 from axiom.stores import ledger
 
@@ -141,10 +141,8 @@ class Steps:
         self.times: dict[tuple[str, str, str], tuple[float, int]] = {}
 
     def _process(self, fn, args: tuple, kwargs: dict):
-        params = inspect.signature(fn).parameters.items()
-        clients = [n for n, p in params if p.kind is p.KEYWORD_ONLY and (n in CLIENTS or n == "judge")]
         with ProcessPoolExecutor(1, mp_context=self.context, max_tasks_per_child=1) as pool:
-            return pool.submit(in_task, fn, args, kwargs, clients).result()
+            return pool.submit(in_task, fn, args, kwargs, clients_of(fn)).result()
 
     def run(self, pipeline: str, name: str, store: str, fn, *args, **kwargs):
         """``fn(ledger, *args, **the clients its keyword-only parameters name, **kwargs)`` in a fresh process."""
@@ -153,21 +151,29 @@ class Steps:
         progress(f"{self.size} sym  {pipeline:<22} {name:<26} {store:<8} {seconds:8.2f} s {peak:>5} MiB")
         return result
 
-    def task(self, pipeline: str, store: str, step, run_id: int, **kwargs):
-        """A ``pipeline_step`` task (its id is the step's name) on ``run_id``."""
-        return self.run(pipeline, step.__name__, store, step, run_id, **kwargs)
+    def declared(self, pipeline: str, declared: tuple[Step, ...], run_id: int, settings: Settings) -> dict:
+        """A pipeline's declared steps on ``run_id`` as its DAG runs them, one task process each (a step that
+        fans out: one per symbol chunk); what each returned, by step name."""
+        return {
+            step.name: (self.mapped if step.fan_out else self.task)(pipeline, step, run_id, **step.kwargs(settings))
+            for step in declared
+        }
 
-    def mapped(self, pipeline: str, store: str, step, run_id: int, **kwargs) -> int:
+    def task(self, pipeline: str, step: Step, run_id: int, **kwargs):
+        """A ``pipeline_step`` task (its id is the step's name) on ``run_id``."""
+        return self.run(pipeline, step.name, step.writes, step.run, run_id, **kwargs)
+
+    def mapped(self, pipeline: str, step: Step, run_id: int, **kwargs) -> int:
         """A mapped task, one process per symbol chunk as the DAG fans it out (``AXIOM_SYMBOL_CHUNK``): the
         sum of the chunks' seconds and the largest peak; returns the sum of what they wrote."""
-        chunks = prices.symbol_chunks(self.pg, run_id, size=Settings.from_env().symbol_chunk)
+        chunks = symbol_chunks(self.pg, run_id, size=Settings.from_env().symbol_chunk)
         written, seconds, peak = 0, 0.0, 0
         for chunk in chunks:
-            result, s, p = self._process(step, (run_id,), {**kwargs, "symbols": chunk})
+            result, s, p = self._process(step.run, (run_id,), {**kwargs, "symbols": chunk})
             written, seconds, peak = written + (result or 0), seconds + s, max(peak, p)
-        name = f"{step.__name__} (mapped)"
-        self.times[pipeline, name, store] = (seconds, peak)
-        progress(f"{self.size} sym  {pipeline:<22} {name:<26} {store:<8} {seconds:8.2f} s {peak:>5} MiB"
+        name = f"{step.name} (mapped)"
+        self.times[pipeline, name, step.writes] = (seconds, peak)
+        progress(f"{self.size} sym  {pipeline:<22} {name:<26} {step.writes:<8} {seconds:8.2f} s {peak:>5} MiB"
                  f"  ({len(chunks)} chunks)")  # fmt: skip
         return written
 
@@ -184,48 +190,27 @@ def run_pipelines(steps: Steps, symbols: list[str], landing: Path, settings: Set
     p = "P2 company graph"
     run = steps.run(p, "load_fundamentals", "postgres", companies.load_fundamentals,
                     companies.CompanyParams(provider="synthetic", symbols=symbols))  # fmt: skip
-    counts["competitor links"] = steps.task(p, "postgres", companies.name_competitors, run)["competitor_rows"]
-    steps.task(p, "neo4j", companies.graph_companies, run)
-    steps.task(p, "chroma", companies.vectorise_descriptions, run)
-    steps.task(p, "redis", companies.cache_metadata, run, ttl_seconds=settings.company_metadata_ttl)
-    steps.task(p, "postgres", companies.record_sector_momentum, run)
-    steps.task(p, "redis", prices.cache_sector_momentum, run, ttl_seconds=settings.latest_price_ttl)
-    steps.task(p, "redis", companies.announce, run)
+    done = steps.declared(p, companies.STEPS, run, settings)
+    counts["competitor links"] = done["name_competitors"]["competitor_rows"]
 
     p = "P1 price ingestion"
     run = steps.run(p, "fetch", "landing", prices.fetch, prices.IngestParams(provider="synthetic", symbols=symbols),
                     landing_dir=landing)  # fmt: skip
-    counts["bars"] = steps.task(p, "landing", prices.validate, run)["accepted"]
-    steps.task(p, "postgres", prices.load, run)
-    steps.mapped(p, "redis", prices.cache_latest, run, ttl_seconds=settings.latest_price_ttl)
-    steps.mapped(p, "neo4j", prices.graph_stocks, run)
-    window = settings.pattern_window
-    counts["pattern vectors"] = steps.mapped(p, "chroma", prices.vectorise_patterns, run, window=window)
-    steps.task(p, "postgres", prices.record_sector_momentum, run)
-    steps.task(p, "redis", prices.cache_sector_momentum, run, ttl_seconds=settings.latest_price_ttl)
-    steps.task(p, "chroma", prices.vectorise_sector_profiles, run)
-    steps.task(p, "redis", prices.announce, run)
+    done = steps.declared(p, prices.STEPS, run, settings)
+    counts["bars"], counts["pattern vectors"] = done["validate"]["accepted"], done["vectorise_patterns"]
     pg.execute("VACUUM ANALYZE price_bar")
 
     p = "P3 market events"
     run = steps.run(p, "collect", "postgres", events.collect, events.EventParams(provider="synthetic"))
     counts["events"] = ledger.runs.get_run(pg, run).stats["accepted"]
-    steps.task(p, "postgres", events.classify, run)
-    steps.task(p, "neo4j", events.graph_events, run)
-    steps.task(p, "chroma", events.vectorise_events, run)
-    steps.task(p, "redis", events.cache_recent, run)
-    steps.task(p, "redis", events.announce, run)
+    steps.declared(p, events.STEPS, run, settings)
 
     p = "P4 correlations"
     params = correlations.CorrelationParams(window=WINDOW, threshold=0.7, backfill_start=BACKFILL[0],
                                             backfill_end=BACKFILL[1])  # fmt: skip
     run = steps.run(p, "compute", "postgres", correlations.compute, params)
     counts["significant pairs"] = ledger.runs.get_run(pg, run).stats["significant"]
-    steps.task(p, "postgres", correlations.explain, run)
-    steps.task(p, "neo4j", correlations.graph_correlations, run)
-    steps.task(p, "redis", correlations.cache_matrix, run, ttl_seconds=settings.correlation_ttl)
-    counts["correlation documents"] = steps.task(p, "chroma", correlations.vectorise, run)
-    steps.task(p, "redis", correlations.announce, run)
+    counts["correlation documents"] = steps.declared(p, correlations.STEPS, run, settings)["vectorise"]
 
     p = "P5 semantic index"
     for spec in index.SPECS:

@@ -9,9 +9,9 @@ from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from axiom.config import Settings
-from axiom.insights.ask import ask, render
-from axiom.insights.common import Stores
-from axiom.validation import SYMBOL_PATTERN
+from axiom.insights import cascade
+from axiom.insights.ask import QUESTIONS, ask, render
+from axiom.insights.common import SYMBOL_SUBJECT, Stores
 from axiom_airflow.common import DAG_DEFAULTS, date_param
 from axiom_airflow.stores import StoreSession
 
@@ -25,19 +25,25 @@ from axiom_airflow.stores import StoreSession
         "question": Param(
             "buy",
             type="string",
-            enum=["buy", "rotation", "cascade", "like"],
+            enum=list(QUESTIONS),
             title="Question",
             description="buy: is the symbol a buy? rotation: which sectors are rotating into strength? "
             "cascade: who is exposed to a Fed decision? like: which stocks are like the symbol?",
         ),
-        "symbol": Param("AAPL", type=["null", "string"], pattern=SYMBOL_PATTERN.pattern, title="Symbol"),
+        "symbol": Param(
+            "AAPL",
+            type=["null", "string"],
+            pattern=SYMBOL_SUBJECT.pattern,
+            title="Symbol (buy, like)",
+            description=SYMBOL_SUBJECT.description.capitalize() + ".",
+        ),
         "as_of": date_param("As of", "The session the answer stands on; empty means the ledger's newest."),
         "event": Param(
             None,
             type=["null", "string"],
-            pattern=r"^(\d{4}-\d{2}-\d{2}|(hike|cut) \d{1,4}bp)$",
+            pattern=cascade.SUBJECT.pattern,
             title="Fed decision (cascade)",
-            description="A decision date (2022-06-15), or a hypothetical 'hike 50bp' on the as-of date.",
+            description=cascade.SUBJECT.description.capitalize() + ".",
         ),
     },
     **DAG_DEFAULTS,
@@ -45,7 +51,8 @@ from axiom_airflow.stores import StoreSession
 def ask_dag():
     @task
     def answer(params=None) -> dict:
-        subject = params["event"] if params["question"] == "cascade" else params["symbol"]
+        about = QUESTIONS[params["question"]].SUBJECT  # the Param named after it carries it
+        subject = params[about.name] if about else None
         with StoreSession() as stores:
             try:
                 insight = ask(

@@ -6,13 +6,12 @@ Weekly for live use; trigger by hand with Params.
 
 from __future__ import annotations
 
-from airflow.sdk import chain, dag, task
+from airflow.sdk import dag, task
 
-from axiom.config import Settings
-from axiom.pipelines import companies, prices
+from axiom.pipelines import companies
 from axiom_airflow.assets import COMPANY_FUNDAMENTALS
 from axiom_airflow.common import DAG_DEFAULTS, migrate_schema, origin, parsed, provider_param, symbols_param
-from axiom_airflow.operators.pipeline_step import pipeline_step
+from axiom_airflow.operators.pipeline_step import pipeline_tasks
 from axiom_airflow.stores import StoreSession
 
 
@@ -37,16 +36,7 @@ def company_graph():
 
     loaded = load_fundamentals()
     migrate_schema() >> loaded
-    chain(
-        loaded,
-        pipeline_step(companies.name_competitors, loaded),
-        pipeline_step(companies.graph_companies, loaded),
-        pipeline_step(companies.vectorise_descriptions, loaded),
-        pipeline_step(companies.cache_metadata, loaded, ttl_seconds=Settings.from_env().company_metadata_ttl),
-        pipeline_step(companies.record_sector_momentum, loaded),
-        pipeline_step(prices.cache_sector_momentum, loaded, ttl_seconds=Settings.from_env().latest_price_ttl),
-        pipeline_step(companies.announce, loaded, outlets=[COMPANY_FUNDAMENTALS]),
-    )
+    pipeline_tasks(companies.STEPS, loaded, outlets=[COMPANY_FUNDAMENTALS])
 
 
 company_graph()

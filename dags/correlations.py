@@ -5,13 +5,12 @@ indexed in Chroma. Set backfill dates to compute one matrix per month-end over a
 
 from __future__ import annotations
 
-from airflow.sdk import Param, chain, dag, task
+from airflow.sdk import Param, dag, task
 
-from axiom.config import Settings
 from axiom.pipelines import correlations
 from axiom_airflow.assets import CORRELATION
 from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, symbols_param
-from axiom_airflow.operators.pipeline_step import pipeline_step
+from axiom_airflow.operators.pipeline_step import pipeline_tasks
 from axiom_airflow.stores import StoreSession
 
 
@@ -40,14 +39,7 @@ def correlations_dag():
 
     computed = compute()
     migrate_schema() >> computed
-    chain(
-        computed,
-        pipeline_step(correlations.explain, computed),
-        pipeline_step(correlations.graph_correlations, computed),
-        pipeline_step(correlations.cache_matrix, computed, ttl_seconds=Settings.from_env().correlation_ttl),
-        pipeline_step(correlations.vectorise, computed),
-        pipeline_step(correlations.announce, computed, outlets=[CORRELATION]),
-    )
+    pipeline_tasks(correlations.STEPS, computed, outlets=[CORRELATION])
 
 
 correlations_dag()

@@ -5,12 +5,12 @@ Neo4j, event documents in Chroma, recent events in Redis, and a market_events me
 
 from __future__ import annotations
 
-from airflow.sdk import Param, chain, dag, task
+from airflow.sdk import Param, dag, task
 
 from axiom.pipelines import events
 from axiom_airflow.assets import MARKET_EVENT
 from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, provider_param, symbols_param
-from axiom_airflow.operators.pipeline_step import pipeline_step
+from axiom_airflow.operators.pipeline_step import pipeline_tasks
 from axiom_airflow.stores import StoreSession
 
 
@@ -59,14 +59,7 @@ def market_events():
 
     collected = collect()
     migrate_schema() >> collected
-    chain(
-        collected,
-        pipeline_step(events.classify, collected),
-        pipeline_step(events.graph_events, collected),
-        pipeline_step(events.vectorise_events, collected),
-        pipeline_step(events.cache_recent, collected),
-        pipeline_step(events.announce, collected, outlets=[MARKET_EVENT]),
-    )
+    pipeline_tasks(events.STEPS, collected, outlets=[MARKET_EVENT])
 
 
 market_events()

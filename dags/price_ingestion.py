@@ -1,9 +1,10 @@
 """Pipeline 1 — price ingestion: OHLCV bars into the ledger, then Redis, Neo4j and Chroma.
 
 Scheduled on weekday evenings (UTC, after the US close) for live use; trigger it by hand with
-Params to load any symbols and dates. Tasks hand each other the run id, never the data. The
-per-symbol projections fan out over chunks of ``AXIOM_SYMBOL_CHUNK`` symbols (dynamic task mapping),
-so a bigger universe means more parallel tasks, not bigger ones.
+Params to load any symbols and dates. Tasks hand each other the run id, never the data. The steps
+after ``fetch`` are the pipeline's declared ``prices.STEPS``; the per-symbol projections fan out over
+chunks of ``AXIOM_SYMBOL_CHUNK`` symbols (dynamic task mapping), so a bigger universe means more
+parallel tasks, not bigger ones.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from axiom.config import Settings
 from axiom.pipelines import prices
 from axiom_airflow.assets import PRICE_BAR
 from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, provider_param, symbols_param
-from axiom_airflow.operators.pipeline_step import pipeline_step
+from axiom_airflow.operators.pipeline_step import pipeline_tasks
 from axiom_airflow.stores import StoreSession
 
 
@@ -43,25 +44,9 @@ def price_ingestion():
                 origin=origin(dag_run),
             )
 
-    @task
-    def chunk_symbols(ingestion_run_id: int) -> list[list[str]]:
-        with StoreSession() as stores:
-            return prices.symbol_chunks(stores.ledger, ingestion_run_id, size=Settings.from_env().symbol_chunk)
-
-    settings = Settings.from_env()
     fetched = fetch()
     migrate_schema() >> fetched
-    loaded = pipeline_step(prices.load, pipeline_step(prices.validate, fetched).output).output
-    chunks = chunk_symbols(loaded)
-    projections = [
-        pipeline_step(prices.cache_latest, loaded, chunks=chunks, ttl_seconds=settings.latest_price_ttl),
-        pipeline_step(prices.graph_stocks, loaded, chunks=chunks),
-        pipeline_step(prices.vectorise_patterns, loaded, chunks=chunks, window=settings.pattern_window),
-        pipeline_step(prices.record_sector_momentum, loaded)
-        >> pipeline_step(prices.cache_sector_momentum, loaded, ttl_seconds=settings.latest_price_ttl),
-        pipeline_step(prices.vectorise_sector_profiles, loaded),
-    ]
-    projections >> pipeline_step(prices.announce, loaded, outlets=[PRICE_BAR])
+    pipeline_tasks(prices.STEPS, fetched, outlets=[PRICE_BAR])
 
 
 price_ingestion()

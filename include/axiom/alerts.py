@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from axiom.analytics.divergence import LOOKBACK, divergence, trade
-from axiom.insights.common import wide
+from axiom.reads import wide
 from axiom.stores import cache, graph, ledger
 from axiom.validation import parse_symbols
 

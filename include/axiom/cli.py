@@ -27,10 +27,9 @@ import sys
 from axiom import connections, evaluation, projections, schema, search
 from axiom.analysts.judge import judge_from_env
 from axiom.config import Settings
-from axiom.insights.ask import ask, render
+from axiom.insights.ask import QUESTIONS, ask, render
 from axiom.insights.common import Stores
-from axiom.models import NothingChanged
-from axiom.pipelines import prices
+from axiom.pipelines import prices, steps
 from axiom.sources import synthetic
 from axiom.status import counts
 from axiom.stores import cache, ledger
@@ -57,7 +56,7 @@ def cmd_status(args, settings: Settings) -> None:
 
 
 def cmd_ingest(args, settings: Settings) -> None:
-    """Run Pipeline 1's steps in order, as the Airflow DAG does."""
+    """Run Pipeline 1: ``fetch``, then its declared steps in order (the DAG runs the same ``prices.STEPS``)."""
     params = prices.IngestParams.parse(
         {
             "provider": args.provider or settings.price_provider,
@@ -66,20 +65,13 @@ def cmd_ingest(args, settings: Settings) -> None:
             "end": args.end,
         }
     )
-    pg, rds, neo, chroma = connections.postgres(), connections.redis(), connections.neo4j(), connections.chroma()
+    pg, neo = connections.postgres(), connections.neo4j()
+    clients = {"redis_client": connections.redis(), "driver": neo, "chroma_client": connections.chroma()}
     try:
         run_id = prices.fetch(pg, params, landing_dir=settings.landing_dir)
-        prices.validate(pg, run_id)
-        prices.load(pg, run_id)
-        prices.cache_latest(pg, run_id, redis_client=rds, ttl_seconds=settings.latest_price_ttl)
-        prices.graph_stocks(pg, run_id, driver=neo)
-        prices.vectorise_patterns(pg, run_id, chroma_client=chroma, window=settings.pattern_window)
-        prices.record_sector_momentum(pg, run_id)
-        prices.cache_sector_momentum(pg, run_id, redis_client=rds, ttl_seconds=settings.latest_price_ttl)
-        try:
-            prices.announce(pg, run_id, redis_client=rds)
-        except NothingChanged as nothing:
-            print(f"axiom: {nothing}", file=sys.stderr)
+        done = steps.run_all(pg, run_id, prices.STEPS, clients, settings)
+        if isinstance(done.get("announce"), str):
+            print(f"axiom: {done['announce']}", file=sys.stderr)
         print(json.dumps({"run_id": run_id, **ledger.runs.get_run(pg, run_id).stats}, default=str))
     finally:
         pg.close()
@@ -127,16 +119,18 @@ def cmd_similar_patterns(args, settings: Settings) -> None:
 
 def cmd_ask(args, settings: Settings) -> None:
     """Answer one of the four questions from all four stores and print it (or its JSON)."""
-    subject = args.event if args.question == "cascade" else args.subject
-    if args.question in ("buy", "like") and not subject:
-        raise ValueError(f"ask {args.question} needs a symbol, e.g. ask {args.question} AAPL")
+    subject = QUESTIONS[args.question].SUBJECT
+    if subject is None and args.subject:
+        raise ValueError(f"ask {args.question} is about no particular {args.subject!r}: leave it out")
+    if subject is not None and subject.required and not args.subject:
+        raise ValueError(f"ask {args.question} needs a {subject.name}: {subject.description}")
     with connections.postgres() as pg, connections.neo4j() as driver:
         stores = Stores(pg, connections.redis(), driver, connections.chroma())
         insight = ask(
             stores,
             args.question,
             judge=judge_from_env(pg),
-            subject=subject,
+            subject=args.subject,
             as_of=args.as_of,
             use_cache=not args.no_cache,
             ttl_seconds=settings.insight_ttl,
@@ -267,10 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     pat.add_argument("--k", type=positive_int, default=5)
     pat.set_defaults(run=cmd_similar_patterns)
     question = sub.add_parser("ask", help="answer a question from all four stores, point in time")
-    question.add_argument("question", choices=["buy", "rotation", "cascade", "like"])
-    question.add_argument("subject", nargs="?", default=None, help="the symbol (buy, like)")
+    question.add_argument("question", choices=list(QUESTIONS))
+    about = "; ".join(f"{q}: {m.SUBJECT.description}" for q, m in QUESTIONS.items() if m.SUBJECT)
+    question.add_argument("subject", nargs="?", default=None, help=f"what the question is about ({about})")
     question.add_argument("--as-of", default=None, help="YYYY-MM-DD; default: the ledger's newest session")
-    question.add_argument("--event", default=None, help="cascade: a decision date, or e.g. 'hike 50bp'")
+    question.add_argument("--event", dest="subject", help="the subject of cascade, spelt out (--event 'hike 50bp')")
     question.add_argument("--json", action="store_true", help="the answer as JSON")
     question.add_argument("--no-cache", action="store_true", help="recompute, and keep nothing")
     question.set_defaults(run=cmd_ask)

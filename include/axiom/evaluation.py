@@ -33,9 +33,8 @@ from axiom.analysts.rules import RuleBasedAnalyst
 from axiom.analytics.correlation import month_ends
 from axiom.analytics.divergence import LOOKBACK
 from axiom.analytics.patterns import pattern_vector, weekly_pattern_vectors
-from axiom.analytics.trend import trend_facts, window_return
 from axiom.insights import buy
-from axiom.insights.common import MIN_HISTORY, wide
+from axiom.reads import MIN_HISTORY, wide
 from axiom.stores import ledger
 from axiom.validation import parse_dates
 
@@ -133,7 +132,7 @@ def evaluate_buy(conn, params: EvaluationParams) -> dict:
             own = series.to_numpy(dtype=float)
             facts = _facts(symbol, day, own, series.index, closes, patterns, ends, forward, horizon_end,
                            competitors.get(symbol, []), events.get(symbol))  # fmt: skip
-            verdict = rules.answer("buy", facts).label
+            verdict = rules.answer("buy", facts.to_json()).label
             rows.append((day.date().isoformat(), symbol, verdict, float(after.iloc[i + params.horizon] / own[-1] - 1)))
     table = pd.DataFrame(rows, columns=["date", "symbol", "verdict", "forward"])
     results = {
@@ -147,38 +146,31 @@ def evaluate_buy(conn, params: EvaluationParams) -> dict:
     return results
 
 
-def _facts(symbol, day, own, index, closes, patterns, ends, forward, horizon_end, peers, events) -> dict:
-    """The facts the live buy answer gathers, from what was known on ``day``."""
-    trend = trend_facts(own)
+def _facts(symbol, day, own, index, closes, patterns, ends, forward, horizon_end, peers, events) -> buy.BuyFacts:
+    """The facts the live buy answer judges, built by the same ``buy.buy_facts`` from what was known on ``day``."""
     query = pattern_vector(own, 30)
     cutoff = index[-buy.HORIZON - 1] if len(index) > buy.HORIZON else index[0]
     eligible = np.flatnonzero((ends <= cutoff) & ~np.isnan(forward))
-    analogues = {"count": 0, "horizon": buy.HORIZON}
+    outcomes = np.array([])
     if query is not None and len(eligible):
         distance = ((patterns.embeddings[eligible] - query) ** 2).sum(axis=1)
         nearest = eligible[np.argsort(distance)[: 2 * buy.ANALOGUES]]
         nearest = nearest[horizon_end[nearest] <= day.tz_localize(None).to_datetime64()][: buy.ANALOGUES]
         outcomes = forward[nearest]
-        if len(outcomes):
-            analogues = {"count": len(outcomes), "median": float(np.median(outcomes)),
-                         "p25": float(np.percentile(outcomes, 25)), "p75": float(np.percentile(outcomes, 75)),
-                         "hit_rate": float((outcomes > 0).mean()), "horizon": buy.HORIZON}  # fmt: skip
-    peer_returns = [
-        r for r in (window_return(closes[p].loc[:day].dropna().to_numpy(), 20) for p in peers) if r is not None
-    ]
     recent = []
     if events is not None:
         since = index[-buy.EVENT_SESSIONS - 1] if len(index) > buy.EVENT_SESSIONS else index[0]
         window = events[(events["day"] > since) & (events["day"] <= day)]
         recent = window[["impact", "sentiment"]].to_dict(orient="records")
-    return {
-        "symbol": symbol,
-        "trend": trend,
-        "analogues": analogues,
-        "events": recent,
-        "peer_lead_20": trend["return_20"] - float(np.median(peer_returns)) if peer_returns else None,
-        "candidates": [],
-    }
+    return buy.buy_facts(
+        symbol,
+        day.date(),
+        own,
+        peers=[{"symbol": p} for p in peers],
+        peer_closes={p: closes[p].loc[:day].dropna().to_numpy() for p in peers},
+        events=recent,
+        outcomes=outcomes,
+    )
 
 
 def evaluate_divergences(conn, params: EvaluationParams, *, samples: int = 4000, seed: int = 7) -> dict:

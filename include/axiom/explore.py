@@ -9,8 +9,8 @@ from datetime import timedelta
 import numpy as np
 
 from axiom import status
-from axiom.insights.common import session_on_or_before, symbol_of
 from axiom.pipelines.correlations import CorrelationParams, matrices
+from axiom.reads import session_on_or_before, symbol_of
 from axiom.stores import graph, ledger
 
 

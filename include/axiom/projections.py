@@ -8,33 +8,34 @@ and the writers cannot disagree about the shape. Compared are values, not only c
   the correlation matrix and top pairs, sector momentum. Answers (``insight:*``) and the signal
   stream are deliveries, not projections, and are left out. A cache key past its TTL shows as missing.
 * Neo4j: Stock and Company nodes with their properties, BELONGS_TO, COMPETES_WITH (the latest
-  snapshot), MarketEvent nodes, AFFECTED_BY, AFFECTS, CORRELATED_WITH (each window's latest as-of).
-  ROTATES_TO edges are drawn by the rotation answer and are not checked.
+  snapshot), MarketEvent nodes, AFFECTED_BY, AFFECTS, CORRELATED_WITH (each window's latest as-of),
+  ROTATES_TO (every session's rotation pairs, from the ledger's sector momentum).
 * Chroma: every collection's ids, metadata, documents, digests and vectors.
 
-A rebuild empties the store's projections and runs the pipelines' own projection steps on a run whose
-scope is the whole ledger (pipeline ``rebuild``), so it writes exactly what the pipelines would.
+A rebuild empties the store's projections and runs the pipelines' own declared steps that write that
+store (``axiom.pipelines.steps``) on a run whose scope is the whole ledger (pipeline ``rebuild``), so it
+writes exactly what the pipelines would.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
 
-from axiom import index
+from axiom import index, reads
 from axiom.config import Settings
-from axiom.pipelines import companies, correlations, events, prices
+from axiom.pipelines import companies, correlations, events, prices, steps
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.stores.ledger.runs import RunScope
 
 log = logging.getLogger(__name__)
 
 STORES = ("redis", "neo4j", "chroma")
+PIPELINES = {p.PIPELINE: p.STEPS for p in (prices, companies, events, correlations)}  # each one's declared steps
 EXAMPLES = 5
 
 
@@ -120,7 +121,7 @@ def expected_redis(conn) -> dict[str, dict]:
         key: dict(sorted(members.items(), key=lambda m: (m[1], m[0]), reverse=True)[: events.RECENT_EVENTS_KEPT])
         for key, members in events.recent_scores(ledger.events.market_events(conn)).items()
     }
-    momentum = prices.sector_momentum(conn)
+    momentum = reads.sector_momentum(conn)
     return {
         "price:*:latest": _json(cache.latest_price_items(ledger.prices.latest_bars(conn, priced))),
         "company:*:metadata": _json(companies.metadata_items(conn)),
@@ -157,6 +158,7 @@ def expected_graph(conn) -> dict[str, dict]:
         "AFFECTED_BY": {(e["symbol"], e["event_id"]): e["impact"] for e in event_rows if e["symbol"]},
         "AFFECTS": {(x["event_id"], x["sector"]): [x["sensitivity"], x["observations"]] for x in exposures},
         "CORRELATED_WITH": correlated,
+        "ROTATES_TO": {(r["source"], r["target"], r["as_of"]): r["strength"] for r in prices.rotation_rows(conn)},
     }
 
 
@@ -238,32 +240,6 @@ def _full_scopes(conn) -> dict[str, list[RunScope]]:
     }
 
 
-def _steps(store: str, settings: Settings) -> dict[str, list[tuple[Callable, dict]]]:
-    """Per pipeline, the projection steps that write ``store``, with their settings."""
-    if store == "redis":
-        return {
-            prices.PIPELINE: [(prices.cache_latest, {"ttl_seconds": settings.latest_price_ttl}),
-                              (prices.cache_sector_momentum, {"ttl_seconds": settings.latest_price_ttl})],
-            companies.PIPELINE: [(companies.cache_metadata, {"ttl_seconds": settings.company_metadata_ttl})],
-            events.PIPELINE: [(events.cache_recent, {})],
-            correlations.PIPELINE: [(correlations.cache_matrix, {"ttl_seconds": settings.correlation_ttl})],
-        }  # fmt: skip
-    if store == "neo4j":
-        return {
-            prices.PIPELINE: [(prices.graph_stocks, {})],
-            companies.PIPELINE: [(companies.graph_companies, {})],
-            events.PIPELINE: [(events.graph_events, {})],
-            correlations.PIPELINE: [(correlations.graph_correlations, {})],
-        }
-    return {
-        prices.PIPELINE: [(prices.vectorise_patterns, {"window": settings.pattern_window}),
-                          (prices.vectorise_sector_profiles, {})],
-        companies.PIPELINE: [(companies.vectorise_descriptions, {})],
-        events.PIPELINE: [(events.vectorise_events, {})],
-        correlations.PIPELINE: [(correlations.vectorise, {})],
-    }  # fmt: skip
-
-
 CLIENT_ARGUMENT = {"redis": "redis_client", "neo4j": "driver", "chroma": "chroma_client"}
 
 
@@ -280,16 +256,15 @@ def rebuild(conn, store: str, client, *, settings: Settings | None = None) -> di
         removed = vectors.delete_collections(client, [s.collection for s in index.SPECS])
     log.info("rebuild %s: emptied (%s)", store, removed)
     written = {}
-    steps = _steps(store, settings)
     for pipeline, scopes in _full_scopes(conn).items():
         for scope in scopes:
             run_id = ledger.runs.start_run(
                 conn, pipeline="rebuild", provider="ledger", params={"store": store, "pipeline": pipeline}, scope=scope
             )
             try:
-                for step, kwargs in steps[pipeline]:
-                    name = f"{pipeline}.{step.__name__}" + (f"[{scope.window}]" if scope.window else "")
-                    written[name] = step(conn, run_id, **{CLIENT_ARGUMENT[store]: client}, **kwargs)
+                for step in steps.writing(PIPELINES[pipeline], store):
+                    name = f"{pipeline}.{step.name}" + (f"[{scope.window}]" if scope.window else "")
+                    written[name] = step.run(conn, run_id, **{CLIENT_ARGUMENT[store]: client}, **step.kwargs(settings))
                     log.info("rebuild %s: %s wrote %s", store, name, written[name])
             except Exception as exc:
                 ledger.runs.finish(conn, run_id, "failed", {"failure": f"{type(exc).__name__}: {exc}"})

@@ -7,8 +7,11 @@ on the last session at or before the date, and the quote says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+import pandas as pd
 
 from axiom.stores import cache, ledger
 
@@ -25,32 +28,43 @@ class Quote:
     age_days: int  # days from the session to the as-of date (or to today, for the latest price)
 
 
-def latest_price(conn, redis_client, symbol: str, *, as_of: date | None = None) -> Quote:
-    """``symbol``'s close on ``as_of`` (or its newest session): from Redis when it holds that bar, else the ledger.
+def quote(redis_client, symbol: str, *, as_of: date | None, newest: date, closes: Callable[[], pd.Series]) -> Quote:
+    """``symbol``'s close on ``as_of`` (None: its ``newest`` session) from Redis when it holds that bar, else
+    from ``closes()``: the ledger's closes of the symbol up to the as-of (called only then).
 
     Redis is not even read for an earlier date, so nothing dated after ``as_of`` is looked at.
     """
-    span = ledger.prices.session_span(conn, symbol)
-    if span is None:
-        raise LookupError(f"{symbol} has no daily prices in the ledger")
-    newest = as_of is None or as_of >= span[1]
-    cached = cache.read_json(redis_client, cache.latest_price_key(symbol)) if newest else None
+    is_newest = as_of is None or as_of >= newest
+    cached = cache.read_json(redis_client, cache.latest_price_key(symbol)) if is_newest else None
     if cached is not None:
         session = date.fromisoformat(cached["ts"][:10])
-        if session == span[1]:
+        if session == newest:
             age = (date.today() - session).days
             return Quote(
                 symbol, float(cached["close"]), session, "redis", _said("Redis latest close", session, age), age
             )
-    frame = ledger.prices.closes(conn, [symbol], since=(as_of or span[1]) - timedelta(days=14), until=as_of)
-    if frame.empty:
-        frame = ledger.prices.closes(conn, [symbol], until=as_of)
-    if frame.empty:
+    series = closes()
+    if series.empty:
         raise LookupError(f"{symbol} has no close in the ledger on or before {as_of}")
-    close, session = float(frame.iloc[-1]["close"]), frame.iloc[-1]["ts"].date()
+    close, session = float(series.iloc[-1]), series.index[-1].date()
     age = ((as_of or date.today()) - session).days
-    why = "an earlier session than the cached latest" if not newest else "no current cached latest price"
+    why = "an earlier session than the cached latest" if not is_newest else "no current cached latest price"
     return Quote(symbol, close, session, "ledger", _said(f"ledger close ({why})", session, age), age)
+
+
+def latest_price(conn, redis_client, symbol: str, *, as_of: date | None = None) -> Quote:
+    """``symbol``'s close on ``as_of`` (or its newest session), reading the ledger only when Redis cannot answer."""
+    span = ledger.prices.session_span(conn, symbol)
+    if span is None:
+        raise LookupError(f"{symbol} has no daily prices in the ledger")
+
+    def closes() -> pd.Series:
+        frame = ledger.prices.closes(conn, [symbol], since=(as_of or span[1]) - timedelta(days=14), until=as_of)
+        if frame.empty:
+            frame = ledger.prices.closes(conn, [symbol], until=as_of)
+        return frame.set_index("ts")["close"]
+
+    return quote(redis_client, symbol, as_of=as_of, newest=span[1], closes=closes)
 
 
 def _said(what: str, session: date, age: int) -> str:

@@ -1,4 +1,5 @@
-"""Search across everything the index holds: text, similar companies, similar price patterns.
+"""Search across everything the index holds: text, similar companies, similar price patterns, similar
+sector profiles. Every Chroma query on an answer's path lives here.
 
 Text distances are Chroma's cosine distances (0 = same direction); price-pattern distances are squared
 Euclidean distances between pattern vectors (``axiom.analytics.patterns``). Date filters use each record's
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
 
 from axiom.analytics.patterns import pattern_vector
 from axiom.calendar import epoch_day
@@ -100,6 +104,20 @@ def similar_companies(chroma_client, symbol: str, k: int = 5) -> list[Hit]:
     return _hits(vectors.COMPANIES, result)[:k]
 
 
+def similar_sector_profiles(chroma_client, query: np.ndarray, cutoff: date, *, k: int) -> list[dict]:
+    """The ``k`` month-end sector-rotation profiles nearest ``query`` among those dated on or before ``cutoff``."""
+    collection = vectors.sector_profiles(chroma_client)
+    if collection.count() == 0:
+        return []
+    result = collection.query(
+        query_embeddings=[query.tolist()],
+        n_results=min(k, collection.count()),
+        where={"epoch_day": {"$lte": epoch_day(cutoff)}},
+        include=["metadatas", "distances"],
+    )
+    return [{**m, "distance": float(d)} for m, d in zip(result["metadatas"][0], result["distances"][0], strict=True)]
+
+
 @dataclass(frozen=True)
 class PatternMatch:
     """A past window like the query's: what it looked like (return, volatility, drawdown) and what followed."""
@@ -115,24 +133,34 @@ class PatternMatch:
 
 
 def similar_price_patterns(
-    conn, chroma_client, symbol: str, as_of: date, *, k: int = 5, horizon: int = 20, window: int = 30
+    conn,
+    chroma_client,
+    symbol: str,
+    as_of: date,
+    *,
+    k: int = 5,
+    horizon: int = 20,
+    window: int = 30,
+    closes: pd.Series | None = None,
 ) -> list[PatternMatch]:
     """Past windows most like ``symbol``'s last ``window`` returns to ``as_of``, with what followed.
 
     Only windows whose ``horizon`` sessions after their end had also ended on or before
-    ``as_of`` are eligible, so nothing here was unknown on that date (no look-ahead).
+    ``as_of`` are eligible, so nothing here was unknown on that date (no look-ahead). ``closes``: the
+    symbol's closes (indexed by session) up to ``as_of`` when the caller has read them already.
     """
-    history = ledger.prices.closes(conn, [symbol], since=as_of - timedelta(days=3 * window + 30), until=as_of)
-    if len(history) <= window:
+    if closes is None or len(closes) <= max(window, horizon):
+        history = ledger.prices.closes(conn, [symbol], since=as_of - timedelta(days=3 * window + 30), until=as_of)
+        closes = history.set_index("ts")["close"]
+    closes = closes[closes.index <= pd.Timestamp(as_of, tz="UTC")]
+    if len(closes) <= window:
         raise LookupError(f"{symbol} has fewer than {window + 1} sessions in the ledger up to {as_of}")
-    query = pattern_vector(history["close"].to_numpy(dtype=float), window)
+    query = pattern_vector(closes.to_numpy(dtype=float), window)
     if query is None:
         raise ValueError(f"{symbol}'s last {window} sessions to {as_of} are flat: no shape to match")
-
-    calendar = ledger.prices.last_sessions(conn, as_of, horizon + 1, symbol)
-    if len(calendar) <= horizon:
+    if len(closes) <= horizon:
         return []
-    cutoff = calendar[0]  # a window ending here has its horizon end on as_of at the latest
+    cutoff = closes.index[-horizon - 1].date()  # a window ending here has its horizon end on as_of at the latest
     collection = vectors.price_patterns(chroma_client)
     result = collection.query(
         query_embeddings=[query.tolist()],

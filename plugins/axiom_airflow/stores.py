@@ -16,10 +16,9 @@ from airflow.providers.redis.hooks.redis import RedisHook
 
 from axiom import config
 from axiom.analysts.judge import judge_from_env
+from axiom.pipelines.steps import CLIENTS
 from axiom.stores import ledger
 from axiom_airflow.hooks.chroma import ChromaHook
-
-CLIENT_NAMES = ("redis_client", "driver", "chroma_client", "judge")
 
 
 class StoreSession:
@@ -47,7 +46,7 @@ class StoreSession:
         return self._clients["ledger"]
 
     def client(self, name: str):
-        """The client a step parameter names (see ``CLIENT_NAMES``)."""
+        """The client a step parameter names (see ``axiom.pipelines.steps.CLIENTS``)."""
         if name not in self._clients:
             if name == "redis_client":
                 client = RedisHook(redis_conn_id=config.REDIS_CONN_ID).get_conn()
@@ -60,6 +59,6 @@ class StoreSession:
             elif name == "judge":
                 client = judge_from_env(self.ledger)
             else:
-                raise ValueError(f"unknown client {name!r}; steps may take {', '.join(CLIENT_NAMES)}")
+                raise ValueError(f"unknown client {name!r}; steps may take {', '.join(CLIENTS)}")
             self._clients[name] = client
         return self._clients[name]

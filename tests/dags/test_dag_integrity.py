@@ -28,7 +28,8 @@ def test_price_ingestion_shape(dagbag):
 def test_every_step_is_wired_by_reference_with_the_clients_it_names(dagbag):
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
-    from axiom_airflow.operators.pipeline_step import PipelineStepOperator, step_clients
+    from axiom.pipelines.steps import clients_of
+    from axiom_airflow.operators.pipeline_step import PipelineStepOperator
 
     def step_of(t):
         """The step of a plain or a mapped (fanned-out over symbol chunks) pipeline-step task."""
@@ -41,7 +42,7 @@ def test_every_step_is_wired_by_reference_with_the_clients_it_names(dagbag):
     for (_, task_id), step in steps.items():
         assert callable(step) and task_id == step.__name__
         assert step.__module__.startswith("axiom.pipelines.")
-    clients = {task_id: step_clients(step) for (dag_id, task_id), step in steps.items() if dag_id == "price_ingestion"}
+    clients = {task_id: clients_of(step) for (dag_id, task_id), step in steps.items() if dag_id == "price_ingestion"}
     assert clients["graph_stocks"] == ["driver"] and clients["announce"] == ["redis_client"]
     assert clients["validate"] == []
     mapped = {t.task_id for t in dagbag.dags["price_ingestion"].tasks if isinstance(t, MappedOperator)}
@@ -58,3 +59,27 @@ def test_a_step_missing_an_argument_fails_when_the_dag_is_built():
         pipeline_step(prices.cache_latest, 1)
     with pytest.raises(TypeError, match="validate takes no symbols"):
         pipeline_step(prices.validate, 1, chunks=[["AAPL"]])
+
+
+def test_each_pipeline_dag_runs_exactly_its_declared_steps_wired_as_declared(dagbag):
+    """The DAG, the CLI, rebuild and the benchmarks read one list per pipeline; the DAG must not differ."""
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    from axiom.pipelines import companies, correlations, events, prices
+    from axiom.pipelines.steps import upstream
+
+    opening = {"price_ingestion": "fetch", "company_graph": "load_fundamentals", "market_events": "collect",
+               "correlations": "compute"}  # fmt: skip
+    for module in (prices, companies, events, correlations):
+        dag = dagbag.dags[module.PIPELINE]
+        first = opening[module.PIPELINE]
+        extra = {"migrate_schema", first} | ({"chunk_symbols"} if any(s.fan_out for s in module.STEPS) else set())
+        assert {t.task_id for t in dag.tasks} - extra == {s.name for s in module.STEPS}, module.PIPELINE
+        for step in module.STEPS:
+            task = dag.get_task(step.name)
+            assert isinstance(task, MappedOperator) == step.fan_out, step.name
+            declared = set(upstream(module.STEPS)[step.name]) or {first}
+            if step.fan_out:
+                declared.add("chunk_symbols")
+            assert task.upstream_task_ids == declared, f"{module.PIPELINE}.{step.name}"
+        assert [a.name for a in dag.get_task(module.STEPS[-1].name).outlets], f"{module.PIPELINE} emits no Asset"

@@ -198,7 +198,7 @@ def test_claude_answers_a_users_question_through_the_forced_tool(clean_stores, p
     }
     fake = FakeAnthropic((200, message([tool_use("answer_question", answer)])))
     judgement = Judge(pg, fake.analyst(), RuleBasedAnalyst()).answer("like", LIKE_FACTS)
-    assert (judgement.analyst, judgement.value.ranking[0]["name"]) == ("claude", "CVX")
+    assert (judgement.analyst, judgement.value.ranking[0].name) == ("claude", "CVX")
     request = fake.requests[0]
     assert request["tool_choice"] == {"type": "tool", "name": "answer_question"}
     assert request["tools"][0]["input_schema"]["properties"]["label"]["enum"] == ["RANKED"]
@@ -219,4 +219,4 @@ def test_claude_answers_a_users_question_through_the_forced_tool(clean_stores, p
 def test_a_bad_answer_to_a_users_question_falls_back_to_the_rules(clean_stores, pg, reply):
     fake = FakeAnthropic((200, reply))
     judgement = Judge(pg, fake.analyst(), RuleBasedAnalyst()).answer("like", LIKE_FACTS)
-    assert judgement.analyst == "rules" and judgement.value.ranking[0]["name"] == "CVX"
+    assert judgement.analyst == "rules" and judgement.value.ranking[0].name == "CVX"

@@ -114,7 +114,7 @@ def test_is_a_buy_shows_evidence_of_all_four_stores_with_latencies(stores):
     assert [c["correlation"] for c in correlated["pairs"]] == pytest.approx([r for _, r in expected], abs=1e-6)
     assert any("correlation matrix of 2020-02-28" in n for n in insight.notes)
     # the crash of March 2020: a downtrend and a stressed market, never a BUY
-    assert insight.verdict.label != "BUY" and any("downtrend" in r for r in insight.reasons)
+    assert insight.verdict.label != "BUY" and any("downtrend" in r for r in insight.verdict.reasons)
 
 
 def test_the_same_question_twice_is_a_cache_hit_that_says_so(stores, redis_client):

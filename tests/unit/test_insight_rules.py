@@ -71,7 +71,7 @@ def test_rotation_ranks_by_the_documented_score():
         {"sector": "Health Care", "rs_20": 0.01, "rs_60": -0.06, "score": 0.03},
     ]
     answer = RULES.answer("rotation", {"sectors": sectors, "candidates": [s["sector"] for s in sectors]})
-    assert [r.get("name") for r in answer.ranking] == ["Energy", "Health Care", "Financials"]
+    assert [r.name for r in answer.ranking] == ["Energy", "Health Care", "Financials"]
     assert answer.reasons[0] == "rotating into strength: Energy, Health Care"
     assert answer.reasons[1] == "losing relative strength: Financials"
 
@@ -83,7 +83,7 @@ def test_cascade_ranks_the_deepest_post_hike_losses_first():
         {"symbol": "NEW", "sensitivity": 0.3},  # no history: not ranked
     ]
     answer = RULES.answer("cascade", {"companies": companies, "hikes": 20, "candidates": ["HD", "KO", "NEW"]})
-    assert [r["name"] for r in answer.ranking] == ["HD", "KO"]
+    assert [r.name for r in answer.ranking] == ["HD", "KO"]
     assert answer.confidence == pytest.approx(0.55)
 
 
@@ -93,7 +93,7 @@ def test_like_scores_follow_the_documented_weights():
         {"symbol": "KO", "description_distance": 0.3, "competition": 0.0, "same_sector": False, "correlation": -0.2},
     ]
     answer = RULES.answer("like", {"candidates": ["MSFT", "KO"], "candidates_facts": facts})
-    scores = {r["name"]: r["score"] for r in answer.ranking}
+    scores = {r.name: r.score for r in answer.ranking}
     assert scores["MSFT"] == pytest.approx(0.45 * 0.6 + 0.25 * 0.8 + 0.30 * 0.5)
     assert scores["KO"] == pytest.approx(0.45 * 0.7)
 

@@ -20,6 +20,8 @@ def test_scope_round_trips_through_json():
         event_ids=(4, 7),
         landing=Path("/tmp/landing/run-1"),
         adjusted=False,
+        changed=True,
+        rebased=("AAPL",),
     )
     assert RunScope.from_json(scope.to_json()) == scope
     assert scope.latest_as_of == date(2022, 12, 28)

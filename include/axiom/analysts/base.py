@@ -36,13 +36,29 @@ INSIGHT_LABELS = {"buy": ("BUY", "HOLD", "SELL"), "rotation": ("RANKED",), "casc
 
 
 @dataclass(frozen=True)
-class InsightJudgement:
-    """The analyst's answer to a user's question: a label, a confidence, a ranking and the reasons."""
+class Ranked:
+    """One entry of a ranked verdict, with its reason in plain words."""
+
+    name: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The analyst's answer to a user's question: BUY / HOLD / SELL (RANKED for list answers), a confidence
+    in [0, 1], any ranking (best first) and the reasons in plain words. The one shape an answer carries."""
 
     label: str
     confidence: float
-    ranking: list[dict]  # {"name", "score", "reason"}, best first
-    reasons: list[str]
+    ranking: tuple[Ranked, ...]
+    reasons: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, data: dict) -> Verdict:
+        return cls(
+            data["label"], data["confidence"], tuple(Ranked(**r) for r in data["ranking"]), tuple(data["reasons"])
+        )
 
 
 class Analyst(Protocol):
@@ -56,7 +72,7 @@ class Analyst(Protocol):
 
     def explain_correlation(self, a: Company, b: Company, coefficient: float, context: dict) -> str: ...
 
-    def answer(self, question: str, facts: dict) -> InsightJudgement: ...
+    def answer(self, question: str, facts: dict) -> Verdict: ...
 
 
 def _number(value, name: str, low: float, high: float) -> float:
@@ -118,7 +134,7 @@ def check_explanation(answer) -> str:
     return _text(answer.get("explanation"), "explanation", 1000)
 
 
-def check_insight(answer, question: str, candidates: list[str]) -> InsightJudgement:
+def check_insight(answer, question: str, candidates: list[str]) -> Verdict:
     """The label must fit the question, every ranked name must be a candidate (each once), scores finite,
     confidence in [0, 1], and one to eight reasons in plain text."""
     if not isinstance(answer, dict):
@@ -136,18 +152,16 @@ def check_insight(answer, question: str, candidates: list[str]) -> InsightJudgem
             raise AnalystError(f"ranked entry {str(item)[:80]!r} is not a distinct candidate")
         seen.add(item["name"])
         checked.append(
-            {
-                "name": item["name"],
-                "score": _number(item.get("score"), "score", -1e6, 1e6),
-                "reason": _text(item.get("reason"), "reason", 500),
-            }
+            Ranked(
+                item["name"], _number(item.get("score"), "score", -1e6, 1e6), _text(item.get("reason"), "reason", 500)
+            )
         )
     reasons = answer.get("reasons")
     if not isinstance(reasons, list) or not 1 <= len(reasons) <= 8:
         raise AnalystError("reasons must be a list of one to eight sentences")
-    return InsightJudgement(
+    return Verdict(
         label=label,
         confidence=_number(answer.get("confidence"), "confidence", 0.0, 1.0),
-        ranking=checked,
-        reasons=[_text(r, "reason", 500) for r in reasons],
+        ranking=tuple(checked),
+        reasons=tuple(_text(r, "reason", 500) for r in reasons),
     )

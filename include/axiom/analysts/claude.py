@@ -22,7 +22,7 @@ from axiom.analysts.base import (
     AnalystError,
     Classification,
     Competitor,
-    InsightJudgement,
+    Verdict,
     check_classification,
     check_competitors,
     check_explanation,
@@ -230,7 +230,7 @@ class ClaudeAnalyst:
         }
         return self._call(EXPLAIN_TOOL, payload, check_explanation)
 
-    def answer(self, question: str, facts: dict) -> InsightJudgement:
+    def answer(self, question: str, facts: dict) -> Verdict:
         payload = {"task": QUESTIONS[question], "facts": facts}
         candidates = facts.get("candidates", [])
         return self._call(answer_tool(question), payload, lambda a: check_insight(a, question, candidates))

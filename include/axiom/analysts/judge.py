@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
-from axiom.analysts.base import Analyst, AnalystError, Classification, Competitor, InsightJudgement
+from axiom.analysts.base import Analyst, AnalystError, Classification, Competitor, Verdict
 from axiom.analysts.rules import RuleBasedAnalyst
 from axiom.models import Company, EventInput
 from axiom.stores import ledger
@@ -162,7 +162,7 @@ class Judge:
             decode=lambda out: out["explanation"],
         )
 
-    def answer(self, question: str, facts: dict) -> Judgement[InsightJudgement]:
+    def answer(self, question: str, facts: dict) -> Judgement[Verdict]:
         """The analyst's answer to a user's question from the facts gathered (cached like every answer)."""
         [judgement] = self.ask_many(
             f"answer_{question}",
@@ -170,7 +170,7 @@ class Judge:
             payload=lambda f: f,
             call=lambda analyst, f: analyst.answer(question, f),
             encode=asdict,
-            decode=lambda out: InsightJudgement(**out),
+            decode=lambda out: Verdict.from_json(out),
         )
         return judgement
 

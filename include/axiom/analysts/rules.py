@@ -41,7 +41,7 @@ import re
 from axiom.analysts.base import (
     Classification,
     Competitor,
-    InsightJudgement,
+    Verdict,
     check_classification,
     check_competitors,
     check_insight,
@@ -135,7 +135,7 @@ class RuleBasedAnalyst:
         direction = "moved together" if coefficient >= 0 else "moved in opposite directions"
         return f"{a.symbol} and {b.symbol} {direction} (r = {coefficient:+.2f} over {window} sessions): {shared}."
 
-    def answer(self, question: str, facts: dict) -> InsightJudgement:
+    def answer(self, question: str, facts: dict) -> Verdict:
         answer = {"buy": _buy, "rotation": _rotation, "cascade": _cascade, "like": _like}[question](facts)
         return check_insight(answer, question, facts.get("candidates", []))
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+DEFAULT_WINDOW = 30  # sessions: the correlations pipeline's default, and the window the questions read
+
 
 @dataclass(frozen=True)
 class CorrelationMatrix:

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from axiom.analysts.base import Verdict
+
 STORES = ("redis", "postgres", "neo4j", "chroma")
 
 
@@ -25,31 +27,12 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class Ranked:
-    """One entry of a ranked verdict, with its reason in plain words."""
-
-    name: str
-    score: float
-    reason: str
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """BUY / HOLD / SELL (or RANKED for list answers), with a confidence in [0, 1] and any ranking."""
-
-    label: str
-    confidence: float
-    ranking: tuple[Ranked, ...] = ()
-
-
-@dataclass(frozen=True)
 class Insight:
     question: str
     subject: str
     as_of: date
     params: dict
-    verdict: Verdict
-    reasons: tuple[str, ...]
+    verdict: Verdict  # the analyst's label, confidence, ranking and reasons
     evidence: tuple[Evidence, ...]
     analyst: str
     model: str
@@ -73,14 +56,12 @@ class Insight:
 
     @classmethod
     def from_json(cls, data: dict, *, cached: str | None = None) -> Insight:
-        verdict = data["verdict"]
         return cls(
             question=data["question"],
             subject=data["subject"],
             as_of=date.fromisoformat(data["as_of"]),
             params=data["params"],
-            verdict=Verdict(verdict["label"], verdict["confidence"], tuple(Ranked(**r) for r in verdict["ranking"])),
-            reasons=tuple(data["reasons"]),
+            verdict=Verdict.from_json(data["verdict"]),
             evidence=tuple(Evidence(**e) for e in data["evidence"]),
             analyst=data["analyst"],
             model=data["model"],

@@ -9,13 +9,14 @@ import time
 
 from axiom.analysts.judge import Judge
 from axiom.insights import buy, cascade, like, rotation
-from axiom.insights.answer import Insight, Ranked, Recorder, Verdict
+from axiom.insights.answer import Insight, Recorder
 from axiom.insights.common import Stores
 from axiom.stores import cache, ledger
 
 log = logging.getLogger(__name__)
 
 QUESTIONS = {m.QUESTION: m for m in (buy, rotation, cascade, like)}
+SHAPE = 2  # of a kept answer (2: the reasons inside the verdict); a new shape never reads an older one back
 
 
 def insight_key(question: str, subject: str, as_of, params: dict, judge: Judge) -> str:
@@ -23,7 +24,7 @@ def insight_key(question: str, subject: str, as_of, params: dict, judge: Judge) 
     and who answers (analyst, model, prompt version)."""
     analyst = judge.chain[0]
     text = json.dumps(
-        [question, subject, as_of.isoformat(), params, analyst.name, analyst.model, analyst.prompt_version],
+        [SHAPE, question, subject, as_of.isoformat(), params, analyst.name, analyst.model, analyst.prompt_version],
         sort_keys=True,
         default=str,
     )
@@ -65,10 +66,7 @@ def ask(
         subject=request.subject,
         as_of=request.as_of,
         params=request.params,
-        verdict=Verdict(
-            answer.label, answer.confidence, tuple(Ranked(r["name"], r["score"], r["reason"]) for r in answer.ranking)
-        ),
-        reasons=tuple(answer.reasons),
+        verdict=answer,
         evidence=tuple(rec.evidence),
         analyst=judgement.analyst,
         model=judgement.model,
@@ -94,7 +92,7 @@ def render(insight: Insight) -> str:
     lines = [f"{head} (confidence {insight.verdict.confidence:.2f}, {insight.analyst}/{insight.model})"]
     if insight.cached:
         lines.append(f"  (a cache hit: read back from {insight.cached}, not recomputed)")
-    lines += [f"  - {r}" for r in insight.reasons]
+    lines += [f"  - {r}" for r in insight.verdict.reasons]
     for i, r in enumerate(insight.verdict.ranking, 1):
         lines.append(f"  {i:>2}. {r.name:<24} {r.score:+.4f}  {r.reason}")
     lines += [f"  note: {n}" for n in insight.notes]

@@ -13,33 +13,108 @@ similar past scenarios, read point in time from all four stores, judged by the a
   7 sessions up to the as-of (``AFFECTED_BY``, and sector-level ``AFFECTS`` scaled by sensitivity).
 * Chroma: the past windows most like the symbol's last 30 sessions whose 20-session horizon had
   ended by the as-of date, with their realised forward returns (median, spread, count, hit rate).
+
+Each store is read once. The facts the analyst judges are one typed value, ``BuyFacts``, built by
+``buy_facts`` alone: the walk-forward evaluation builds its facts with the same function.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 
 from axiom import quotes, search
+from axiom.analytics.correlation import DEFAULT_WINDOW
 from axiom.analytics.patterns import window_summary
 from axiom.analytics.trend import trend_facts, window_return
 from axiom.insights.answer import Recorder
-from axiom.insights.common import MIN_HISTORY, Request, Stores, session_on_or_before, symbol_of, wide
-from axiom.pipelines.correlations import CorrelationParams
+from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores
+from axiom.reads import MIN_HISTORY, session_of, symbol_of, wide
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "buy"
+SUBJECT = SYMBOL_SUBJECT
 EVENT_SESSIONS = 7
 HORIZON = 20
 ANALOGUES = 10
-CORRELATION_WINDOW = CorrelationParams.window  # the correlations pipeline's default window
+CORRELATION_WINDOW = DEFAULT_WINDOW  # the correlations pipeline's default window
 CORRELATED = 5
+
+
+@dataclass(frozen=True)
+class BuyFacts:
+    """What the analyst judges for "is X a buy?", from what was known on ``as_of``."""
+
+    symbol: str
+    as_of: date
+    trend: dict
+    window: dict
+    peers: list[dict]
+    peer_lead_20: float | None
+    events: list[dict]
+    analogues: dict
+    correlated: list[dict] = field(default_factory=list)
+    name: str | None = None
+    sector: str | None = None
+    price: dict | None = None
+
+    def to_json(self) -> dict:
+        """The facts as the analyst reads them (a list question's ``candidates``: none)."""
+        return {**asdict(self), "as_of": self.as_of.isoformat(), "candidates": []}
+
+
+def buy_facts(
+    symbol: str,
+    as_of: date,
+    closes: np.ndarray,
+    *,
+    peers: Sequence[Mapping],
+    peer_closes: Mapping[str, np.ndarray],
+    events: Sequence[Mapping],
+    outcomes: Sequence[float],
+    correlated: Sequence[Mapping] = (),
+    reference: Mapping | None = None,
+    price: Mapping | None = None,
+) -> BuyFacts:
+    """The facts from ``symbol``'s closes up to ``as_of`` (the last is the as-of close), its competitors
+    (``peers``: symbol, and what else is known of each) with their closes, the recent events' impact and
+    sentiment, and the realised forward returns of the nearest earlier price patterns (``outcomes``)."""
+    trend = trend_facts(closes)
+    peer_rows = [{**p, "return_20": window_return(peer_closes.get(p["symbol"], np.array([])), 20)} for p in peers]
+    peer_returns = [r["return_20"] for r in peer_rows if r["return_20"] is not None]
+    forward = np.asarray(outcomes, dtype=float)
+    analogues = {"count": len(forward), "horizon": HORIZON}
+    if len(forward):
+        analogues |= {
+            "median": float(np.median(forward)),
+            "p25": float(np.percentile(forward, 25)),
+            "p75": float(np.percentile(forward, 75)),
+            "hit_rate": float((forward > 0).mean()),
+        }
+    reference = reference or {}
+    return BuyFacts(
+        symbol=symbol,
+        as_of=as_of,
+        trend=trend,
+        window=window_summary(closes[-31:]),
+        peers=peer_rows,
+        peer_lead_20=trend["return_20"] - float(np.median(peer_returns)) if peer_returns else None,
+        events=[dict(e) for e in events],
+        analogues=analogues,
+        correlated=[dict(c) for c in correlated],
+        name=reference.get("name"),
+        sector=reference.get("sector"),
+        price=dict(price) if price else None,
+    )
 
 
 def resolve(conn, subject, as_of, params: dict) -> Request:
     symbol = symbol_of(subject)
-    return Request(symbol, session_on_or_before(conn, as_of, symbol), {"horizon": HORIZON})
+    session = session_of(conn, as_of, symbol)
+    return Request(symbol, session.as_of, {"horizon": HORIZON}, newest=session.newest)
 
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
@@ -54,18 +129,6 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: cache.read_json(stores.redis_client, cache.company_metadata_key(symbol)) or {},
         lambda m: {k: m.get(k) for k in ("name", "sector", "industry")},  # classifications only: nothing dated
     )
-    newest = as_of == ledger.prices.session_span(conn, symbol)[1]
-    quote = rec.read(
-        "redis" if newest else "postgres",
-        "price",
-        f"GET {cache.latest_price_key(symbol)}" if newest else ledger.prices.CLOSES_SQL,
-        {"symbol": symbol, "as_of": as_of},
-        lambda: quotes.latest_price(conn, stores.redis_client, symbol, as_of=as_of),
-        lambda q: {"close": q.close, "session": q.session, "source": q.source, "note": q.note},
-    )
-    if quote.source == "ledger":
-        rec.note(f"price from the {quote.note}")
-
     peers = rec.read(
         "neo4j",
         "competitors",
@@ -81,32 +144,30 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         ledger.prices.CLOSES_SQL,
         {"symbols": read, "since": since, "until": as_of},
         lambda: wide(ledger.prices.closes(conn, read, since=since, until=as_of)),
-        lambda w: {
-            "sessions": len(w),
-            "symbols": w.shape[1],
-            "last": w.index[-1].date(),
-            "trend": trend_facts(w[symbol].dropna().to_numpy(dtype=float)),
-        },
+        lambda w: {"sessions": len(w), "symbols": w.shape[1], "last": w.index[-1].date()},
     )
-    own = closes[symbol].dropna().to_numpy(dtype=float)
-    trend = trend_facts(own)
-
-    peer_rows = []
-    for p in peers:
-        series = closes[p["symbol"]].dropna().to_numpy(dtype=float) if p["symbol"] in closes else np.array([])
-        dated = p["snapshot"] is not None and date.fromisoformat(p["snapshot"]) <= as_of
-        peer_rows.append(
-            {
-                "symbol": p["symbol"],
-                "intensity": p["intensity"],
-                "return_20": window_return(series, 20),
-                "market_cap_usd": p["market_cap_usd"] if dated else None,
-            }
+    own = closes[symbol].dropna()
+    if request.newest == as_of:  # Redis holds the newest session's close, nothing older
+        quote = rec.read(
+            "redis",
+            "price",
+            f"GET {cache.latest_price_key(symbol)}",
+            {"symbol": symbol, "as_of": as_of},
+            lambda: quotes.quote(stores.redis_client, symbol, as_of=as_of, newest=request.newest, closes=lambda: own),
+            lambda q: {"close": q.close, "session": q.session, "source": q.source, "note": q.note},
         )
-    if peers and not any(r["market_cap_usd"] for r in peer_rows):
+    else:
+        quote = quotes.quote(None, symbol, as_of=as_of, newest=request.newest, closes=lambda: own)
+    if quote.source == "ledger":
+        rec.note(f"price from the {quote.note}")
+
+    peer_info = []
+    for p in peers:
+        dated = p["snapshot"] is not None and date.fromisoformat(p["snapshot"]) <= as_of
+        peer_info.append({"symbol": p["symbol"], "intensity": p["intensity"],
+                          "market_cap_usd": p["market_cap_usd"] if dated else None})  # fmt: skip
+    if peers and not any(r["market_cap_usd"] for r in peer_info):
         rec.note("competitors' market caps are from a snapshot dated after the as-of date, so no size rank is used")
-    peer_returns = [r["return_20"] for r in peer_rows if r["return_20"] is not None]
-    peer_lead = trend["return_20"] - float(np.median(peer_returns)) if peer_returns else None
 
     window_start = closes.index[-EVENT_SESSIONS - 1].date() if len(closes) > EVENT_SESSIONS else closes.index[0].date()
     events = rec.read(
@@ -137,7 +198,9 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         f"similar past {HORIZON}-session scenarios",
         f"{vectors.PRICE_PATTERNS}.query(pattern of {symbol} to as_of, where epoch_day <= horizon cut-off)",
         {"symbol": symbol, "as_of": as_of, "k": ANALOGUES, "horizon": HORIZON},
-        lambda: search.similar_price_patterns(conn, stores.chroma_client, symbol, as_of, k=ANALOGUES, horizon=HORIZON),
+        lambda: search.similar_price_patterns(
+            conn, stores.chroma_client, symbol, as_of, k=ANALOGUES, horizon=HORIZON, closes=own
+        ),
         lambda ms: [
             {
                 "symbol": m.symbol,
@@ -150,31 +213,16 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
             for m in ms
         ],
     )
-    forward = np.array([m.forward_return for m in matches])
-    analogues = (
-        {
-            "count": len(forward),
-            "median": float(np.median(forward)),
-            "p25": float(np.percentile(forward, 25)),
-            "p75": float(np.percentile(forward, 75)),
-            "hit_rate": float((forward > 0).mean()),
-            "horizon": HORIZON,
-        }
-        if len(forward)
-        else {"count": 0, "horizon": HORIZON}
+    facts = buy_facts(
+        symbol,
+        as_of,
+        own.to_numpy(dtype=float),
+        peers=peer_info,
+        peer_closes={p: closes[p].dropna().to_numpy(dtype=float) for p in read[1:] if p in closes},
+        events=events,
+        outcomes=[m.forward_return for m in matches],
+        correlated=correlated,
+        reference=reference,
+        price={"close": quote.close, "session": quote.session.isoformat(), "source": quote.source},
     )
-    return {
-        "symbol": symbol,
-        "name": reference.get("name"),
-        "sector": reference.get("sector"),
-        "as_of": as_of.isoformat(),
-        "price": {"close": quote.close, "session": quote.session.isoformat(), "source": quote.source},
-        "trend": trend,
-        "window": window_summary(own[-31:]),
-        "peers": peer_rows,
-        "peer_lead_20": peer_lead,
-        "events": events,
-        "correlated": correlated,
-        "analogues": analogues,
-        "candidates": [],
-    }
+    return facts.to_json()

@@ -25,22 +25,32 @@ import pandas as pd
 
 from axiom import search
 from axiom.insights.answer import Recorder
-from axiom.insights.common import Request, Stores, session_on_or_before, wide
+from axiom.insights.common import Request, Stores, Subject
+from axiom.reads import session_on_or_before, wide
 from axiom.stores import graph, ledger, vectors
 from axiom.validation import parse_date
 
 QUESTION = "cascade"
+SUBJECT = Subject(
+    "event",
+    False,
+    r"^(\d{4}-\d{2}-\d{2}|(hike|cut) \d{1,4}bp)$",
+    "a Fed decision date (2022-06-15), a hypothetical 'hike 50bp' or 'cut 25bp' on the as-of date,"
+    " or nothing: the latest decision on or before the as-of",
+)
 AFTER = 5
-HYPOTHETICAL = re.compile(r"^(hike|cut)\s+(\d{1,4})\s*bp$", re.IGNORECASE)
+HYPOTHETICAL = re.compile(r"^(hike|cut) (\d{1,4})bp$")
 
 
 def resolve(conn, subject, as_of, params: dict) -> Request:
-    text = (subject or "").strip()
+    text = re.sub(r"\s*bp$", "bp", " ".join((subject or "").lower().split()))  # "Hike  50 bp" is "hike 50bp"
+    if text and not re.fullmatch(SUBJECT.pattern, text):
+        raise ValueError(f"event must be {SUBJECT.description}; got {subject!r}")
     match = HYPOTHETICAL.fullmatch(text)
     if match:
-        bp = int(match.group(2)) * (1 if match.group(1).lower() == "hike" else -1)
+        bp = int(match.group(2)) * (1 if match.group(1) == "hike" else -1)
         day = session_on_or_before(conn, as_of)
-        return Request(f"hypothetical {match.group(1).lower()} {abs(bp)}bp", day, {"change_bp": bp, "event_id": None})
+        return Request(f"hypothetical {match.group(1)} {abs(bp)}bp", day, {"change_bp": bp, "event_id": None})
     decided = parse_date(text, "event") if text else None
     until = decided or parse_date(as_of, "as_of") or ledger.prices.session_span(conn)[1]
     decisions = ledger.events.fed_decisions(conn, datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC))

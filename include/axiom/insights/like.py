@@ -11,10 +11,12 @@ from datetime import timedelta
 from axiom import quotes, search
 from axiom.analytics.trend import return_correlation
 from axiom.insights.answer import Recorder
-from axiom.insights.common import Request, Stores, session_on_or_before, symbol_of, wide
+from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores
+from axiom.reads import session_on_or_before, symbol_of, wide
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "like"
+SUBJECT = SYMBOL_SUBJECT
 NEIGHBOURS = 8
 CORRELATION_SESSIONS = 60
 

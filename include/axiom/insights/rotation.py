@@ -1,7 +1,8 @@
 """Workflow 2, "which sectors are rotating into strength?": equal-weight sector returns over 1/5/20/60
 sessions (Redis's cached scores when the as-of is their session, else the ledger), the rotation pairs
-drawn in Neo4j, and historical analogues of today's sector profile from Chroma with what the leading
-sector did over the next 20 sessions (only month-ends whose horizon had ended by the as-of).
+the pipelines drew in Neo4j (``ROTATES_TO`` of the as-of session), and historical analogues of the
+sector profile from Chroma with what the leading sector did over the next 20 sessions (only
+month-ends whose horizon had ended by the as-of). The answer reads; it writes nothing.
 
 The ledger's ``sector_momentum`` rows (kept by the pipelines) are read for the as-of session and the
 analogues' horizon ends, never the members' closes, so the answer reads the same number of rows
@@ -15,26 +16,27 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from axiom import reads, search
 from axiom.analytics.sectors import HORIZONS, profile, rotation_pairs
-from axiom.calendar import epoch_day
 from axiom.insights.answer import Recorder
-from axiom.insights.common import Request, Stores, session_on_or_before
-from axiom.pipelines import prices
+from axiom.insights.common import Request, Stores
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "rotation"
+SUBJECT = None
 HORIZON = 20
 ANALOGUES = 8
 
 
 def resolve(conn, subject, as_of, params: dict) -> Request:
-    return Request("sectors", session_on_or_before(conn, as_of))
+    session = reads.session_of(conn, as_of)
+    return Request("sectors", session.as_of, newest=session.newest)
 
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     conn, as_of = stores.conn, request.as_of
     momentum = None
-    if as_of == ledger.prices.session_span(conn)[1]:  # Redis holds the newest session's scores, nothing older
+    if as_of == request.newest:  # Redis holds the newest session's scores, nothing older
         momentum = rec.read(
             "redis", "cached sector momentum", f"GET {cache.SECTOR_MOMENTUM}", {},
             lambda: cache.read_json(stores.redis_client, cache.SECTOR_MOMENTUM),
@@ -47,7 +49,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
             "sector momentum of the as-of session",
             ledger.sectors.AT_SQL,
             {"session": as_of},
-            lambda: prices.sector_momentum(conn, as_of),
+            lambda: reads.sector_momentum(conn, as_of),
             lambda v: None if v is None else {"as_of": v["as_of"], "sectors": len(v["sectors"])},
         )
     if momentum is None:
@@ -57,12 +59,12 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         )
     table = pd.DataFrame(momentum["sectors"]).set_index("sector")
 
-    pairs = [{**p, "as_of": as_of.isoformat()} for p in rotation_pairs(table)]
-    rec.read(
-        "neo4j", "rotation pairs drawn", graph.MERGE_ROTATION, {"rows": len(pairs)},
-        lambda: graph.merge_rotation(stores.driver, pairs),
-        lambda n: pairs,
+    pairs = rec.read(
+        "neo4j", "rotation pairs of the as-of session", graph.ROTATION_AT, {"as_of": as_of},
+        lambda: graph.read(stores.driver, graph.ROTATION_AT, as_of=as_of.isoformat()),
     )  # fmt: skip
+    if not pairs and rotation_pairs(table):
+        rec.note(f"the graph has no ROTATES_TO edges of {as_of}: run price_ingestion or company_graph to draw them")
 
     sessions = ledger.prices.last_sessions(conn, as_of, HORIZON + 1)
     cutoff = sessions[0]  # a month-end on or before this has its 20-session horizon end by the as-of
@@ -72,7 +74,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         "similar past month-end profiles",
         f"{vectors.SECTOR_PROFILES}.query(profile at as_of, where epoch_day <= horizon cut-off)",
         {"as_of": as_of, "cutoff": cutoff, "k": ANALOGUES},
-        lambda: _similar_profiles(stores.chroma_client, query, cutoff),
+        lambda: search.similar_sector_profiles(stores.chroma_client, query, cutoff, k=ANALOGUES),
         lambda ms: [{"as_of": m["as_of"], "leader": m["leader"], "distance": m["distance"]} for m in ms],
     )
     outcomes = rec.read(
@@ -93,19 +95,6 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     ]
     return {"as_of": as_of.isoformat(), "sectors": rows, "pairs": pairs, "analogues": analogues,
             "candidates": list(table.index)}  # fmt: skip
-
-
-def _similar_profiles(chroma_client, query: np.ndarray, cutoff: date) -> list[dict]:
-    collection = vectors.sector_profiles(chroma_client)
-    if collection.count() == 0:
-        return []
-    result = collection.query(
-        query_embeddings=[query.tolist()],
-        n_results=min(ANALOGUES, collection.count()),
-        where={"epoch_day": {"$lte": epoch_day(cutoff)}},
-        include=["metadatas", "distances"],
-    )
-    return [{**m, "distance": float(d)} for m, d in zip(result["metadatas"][0], result["distances"][0], strict=True)]
 
 
 def _leader_outcomes(conn, found: list[dict], as_of: date) -> list[dict]:

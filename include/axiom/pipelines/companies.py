@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from axiom import index
 from axiom.analysts.judge import Judge
 from axiom.pipelines import prices
+from axiom.pipelines.steps import Step
 from axiom.sources.companies import fetch_fundamentals
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import is_symbol, is_text, parse_date, parse_symbols, split_rows
@@ -164,3 +165,16 @@ def announce(conn, run_id: int, *, redis_client) -> int:
     )
     ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "received": received})
     return sent
+
+
+STEPS = (
+    Step(name_competitors, "postgres"),
+    Step(graph_companies, "neo4j"),
+    Step(vectorise_descriptions, "chroma"),
+    Step(cache_metadata, "redis", {"ttl_seconds": "company_metadata_ttl"}),
+    Step(record_sector_momentum, "postgres"),
+    Step(prices.cache_sector_momentum, "redis", {"ttl_seconds": "latest_price_ttl"}),
+    Step(prices.graph_rotation, "neo4j"),
+    Step(announce, "pubsub"),
+)
+"""After ``load_fundamentals`` opens the run, in this order."""

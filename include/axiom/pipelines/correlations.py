@@ -17,9 +17,10 @@ import pandas as pd
 
 from axiom import index
 from axiom.analysts.judge import Judge
-from axiom.analytics.correlation import CorrelationMatrix, correlations_at, month_ends, returns_matrix
+from axiom.analytics.correlation import DEFAULT_WINDOW, CorrelationMatrix, correlations_at, month_ends, returns_matrix
 from axiom.calendar import history_start
 from axiom.models import Company
+from axiom.pipelines.steps import Step
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import parse_date, parse_dates, parse_symbols
 
@@ -34,7 +35,7 @@ class CorrelationParams:
     """``as_of`` None means the latest bar; ``backfill_start``/``backfill_end`` ask for every month-end between."""
 
     symbols: list[str] | None = None
-    window: int = 30
+    window: int = DEFAULT_WINDOW
     threshold: float = 0.7
     as_of: date | None = None
     backfill_start: date | None = None
@@ -256,3 +257,13 @@ def announce(conn, run_id: int, *, redis_client) -> int:
     sent, received = cache.publish(redis_client, cache.CORRELATION_UPDATES, [message])
     ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "received": received})
     return sent
+
+
+STEPS = (
+    Step(explain, "postgres"),
+    Step(graph_correlations, "neo4j"),
+    Step(cache_matrix, "redis", {"ttl_seconds": "correlation_ttl"}),
+    Step(vectorise, "chroma"),
+    Step(announce, "pubsub"),
+)
+"""After ``compute`` opens the run, in this order."""

@@ -21,6 +21,7 @@ from axiom import index
 from axiom.analysts.judge import Judge
 from axiom.calendar import history_start
 from axiom.models import EventInput
+from axiom.pipelines.steps import Step
 from axiom.sources import events as sources
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import Rejects, is_symbol, is_text, parse_dates, parse_symbols, split_rows
@@ -282,3 +283,13 @@ def announce(conn, run_id: int, *, redis_client) -> int:
     stats = {"announced": sent, "received": received, "fed_announced": fed.sent, "fed_received": fed.received}
     ledger.runs.finish(conn, run_id, "succeeded", stats)
     return sent
+
+
+STEPS = (
+    Step(classify, "postgres"),
+    Step(graph_events, "neo4j"),
+    Step(vectorise_events, "chroma"),
+    Step(cache_recent, "redis"),
+    Step(announce, "pubsub"),
+)
+"""After ``collect`` opens the run, in this order."""

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from axiom import index
-from axiom.analytics.sectors import HORIZONS, sector_history
+from axiom import index, reads
+from axiom.analytics.sectors import HORIZONS, rotation_pairs, sector_history
 from axiom.calendar import history_start
 from axiom.models import NothingChanged
+from axiom.pipelines.steps import Step
 from axiom.sources.prices import PriceProvider, get_provider
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import parse_dates, parse_symbols, validate_bars
@@ -186,19 +187,9 @@ def load(conn, run_id: int) -> dict:
         },
     }
     ledger.runs.add_stats(conn, run_id, stats)
+    changed = bool(result.inserted or result.updated or rebases)
+    ledger.runs.update_scope(conn, run_id, changed=changed, rebased=tuple(r.symbol for r in rebases))
     return result.as_dict()
-
-
-def symbol_chunks(conn, run_id: int, *, size: int) -> list[list[str]]:
-    """The run's symbols in chunks of at most ``size``, one mapped projection task each.
-
-    A run without symbols still gets one (empty) chunk, so its projection tasks run, write nothing,
-    and ``announce`` closes the run rather than being skipped with it left open.
-    """
-    if size < 1:
-        raise ValueError(f"a symbol chunk holds at least one symbol, not {size}")
-    symbols = list(ledger.runs.scope(conn, run_id).symbols)
-    return [symbols[i : i + size] for i in range(0, len(symbols), size)] or [[]]
 
 
 def _symbols(scope: ledger.runs.RunScope, chunk: list[str] | None) -> list[str]:
@@ -245,9 +236,8 @@ def vectorise_patterns(conn, run_id: int, *, chroma_client, window: int, symbols
 def record_sector_momentum(conn, run_id: int) -> int:
     """Ledger ``sector_momentum`` for the sessions the run's bars can move: from its first session on
     (every session after a re-base, or for a run without a start date)."""
-    run = ledger.runs.get_run(conn, run_id)
-    since = None if run.stats.get("rebased") or run.scope.start is None else run.scope.start
-    return refresh_sector_momentum(conn, run_id, since=since)
+    scope = ledger.runs.scope(conn, run_id)
+    return refresh_sector_momentum(conn, run_id, since=None if scope.rebased else scope.start)
 
 
 def refresh_sector_momentum(conn, run_id: int, *, since: date | None) -> int:
@@ -266,7 +256,7 @@ def refresh_sector_momentum(conn, run_id: int, *, since: date | None) -> int:
 def cache_sector_momentum(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
     """Redis ``sector:momentum:latest``: every sector's returns, relative strength and rotation score at the
     ledger's newest session (the cached scores the rotation question reads), refreshed whenever prices load."""
-    value = sector_momentum(conn)
+    value = reads.sector_momentum(conn)
     if value is None:
         log.info("run %d: no sector momentum yet (no companies, or under %d sessions)", run_id, max(HORIZONS) + 1)
         return 0
@@ -275,16 +265,25 @@ def cache_sector_momentum(conn, run_id: int, *, redis_client, ttl_seconds: int) 
     return len(value["sectors"])
 
 
-def sector_momentum(conn, as_of: date | None = None) -> dict | None:
-    """Every sector's returns, relative strength and rotation score at the session ``as_of`` (default: the
-    newest) from the ledger's ``sector_momentum``; None when it holds no row for that session. The value
-    of ``sector:momentum:latest``."""
-    session = as_of or ledger.sectors.newest_session(conn)
-    table = ledger.sectors.at(conn, [session]) if session else None
-    if table is None or table.empty:
-        return None
-    rows = table.xs(session, level="session").reset_index().to_dict(orient="records")
-    return {"as_of": session.isoformat(), "sectors": rows}
+def rotation_rows(conn, since: date | None = None) -> list[dict]:
+    """Every session's rotation pairs from ``since`` on (all when None), from the ledger's ``sector_momentum``:
+    the ``ROTATES_TO`` edges the graph holds."""
+    history = ledger.sectors.since(conn, since)
+    return [
+        {**pair, "as_of": session.isoformat()}
+        for session, table in history.groupby(level="session", sort=True)
+        for pair in rotation_pairs(table.droplevel("session"))
+    ]
+
+
+def graph_rotation(conn, run_id: int, *, driver) -> int:
+    """Neo4j ``ROTATES_TO`` edges of the sessions whose sector momentum the run recomputed (every session
+    after a re-base, or for a run without a start date: the company graph's)."""
+    scope = ledger.runs.scope(conn, run_id)
+    since = None if scope.rebased else scope.start
+    drawn = graph.replace_rotation(driver, rotation_rows(conn, since), since=since)
+    log.info("run %d: %d rotation edges from %s", run_id, drawn, since or "the start")
+    return drawn
 
 
 def vectorise_sector_profiles(conn, run_id: int, *, chroma_client) -> int:
@@ -302,13 +301,11 @@ def announce(conn, run_id: int, *, redis_client) -> int:
     A run that loaded no new or changed bar says so (``no_new_data``), announces nothing and raises
     ``NothingChanged``, so no one downstream reacts to old data (offline history ends 2022-12-28).
     """
-    run = ledger.runs.get_run(conn, run_id)
-    load = run.stats.get("load", {})
-    if not load.get("inserted") and not load.get("updated") and not run.stats.get("rebased"):
+    scope = ledger.runs.scope(conn, run_id)
+    if not scope.changed:
         ledger.runs.finish(conn, run_id, "succeeded", {"announced": 0, "no_new_data": True})
-        log.info("run %d: no new data (%s unchanged bars): nothing announced", run_id, load.get("unchanged", 0))
-        raise NothingChanged(f"run {run_id}: no new data, {load.get('unchanged', 0)} bars unchanged")
-    scope = run.scope
+        log.info("run %d: no new data: nothing announced", run_id)
+        raise NothingChanged(f"run {run_id}: no new data, every bar unchanged")
     messages = [
         {
             "symbol": b["symbol"],
@@ -323,3 +320,20 @@ def announce(conn, run_id: int, *, redis_client) -> int:
     ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "received": received})
     log.info("run %d: announced %d symbols on %s (%d deliveries)", run_id, sent, cache.PRICE_UPDATES, received)
     return sent
+
+
+STEPS = (
+    Step(validate, "landing"),
+    Step(load, "postgres"),
+    Step(cache_latest, "redis", {"ttl_seconds": "latest_price_ttl"}, fan_out=True, after=("load",)),
+    Step(graph_stocks, "neo4j", fan_out=True, after=("load",)),
+    Step(vectorise_patterns, "chroma", {"window": "pattern_window"}, fan_out=True, after=("load",)),
+    Step(record_sector_momentum, "postgres", after=("load",)),
+    Step(cache_sector_momentum, "redis", {"ttl_seconds": "latest_price_ttl"}),
+    Step(graph_rotation, "neo4j", after=("record_sector_momentum",)),
+    Step(vectorise_sector_profiles, "chroma", after=("load",)),
+    Step(announce, "pubsub", after=("cache_latest", "graph_stocks", "vectorise_patterns", "cache_sector_momentum",
+                                    "graph_rotation", "vectorise_sector_profiles")),
+)  # fmt: skip
+"""After ``fetch`` opens the run: validate, load, then the projections side by side (the per-symbol ones
+fanned out over symbol chunks), and the announcement last."""

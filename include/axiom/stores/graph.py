@@ -238,10 +238,28 @@ def read(driver, query: str, **params) -> list[dict]:
         return session.execute_read(lambda tx: tx.run(query, **params).data())
 
 
-def merge_rotation(driver, rows: list[dict]) -> int:
-    """``(:Sector)-[:ROTATES_TO {as_of, strength}]->(:Sector)``: relative strength leaving one sector for another."""
+DROP_ROTATION = """
+MATCH (:Sector)-[r:ROTATES_TO]->(:Sector) WHERE $since IS NULL OR r.as_of >= date($since)
+DELETE r
+"""
+
+ROTATION_AT = """
+MATCH (a:Sector)-[r:ROTATES_TO]->(b:Sector) WHERE r.as_of = date($as_of)
+RETURN a.name AS source, b.name AS target, r.strength AS strength, toString(r.as_of) AS as_of
+ORDER BY r.strength DESC, source, target
+"""
+
+
+def replace_rotation(driver, rows: list[dict], *, since) -> int:
+    """``(:Sector)-[:ROTATES_TO {as_of, strength}]->(:Sector)`` (relative strength leaving one sector for another)
+    of every session from ``since`` on (all when None), replaced in one transaction."""
+
+    def write(tx):
+        tx.run(DROP_ROTATION, since=since.isoformat() if since else None).consume()
+        tx.run(MERGE_ROTATION, rows=rows).consume()
+
     with driver.session() as session:
-        session.execute_write(lambda tx: tx.run(MERGE_ROTATION, rows=rows).consume())
+        session.execute_write(write)
     return len(rows)
 
 
@@ -319,6 +337,8 @@ PROJECTED = {
     " [r.sensitivity, r.observations] AS value",
     "CORRELATED_WITH": "MATCH (a:Stock)-[r:CORRELATED_WITH]->(b:Stock) RETURN [a.symbol, b.symbol, r.window] AS key,"
     " [r.coefficient, r.as_of, r.explanation, r.observations] AS value",
+    "ROTATES_TO": "MATCH (a:Sector)-[r:ROTATES_TO]->(b:Sector) RETURN [a.name, b.name, r.as_of] AS key,"
+    " r.strength AS value",
 }
 
 DELETE_PROJECTED = "MATCH (n) WHERE NOT n:Sector CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
@@ -337,8 +357,9 @@ def projected(driver) -> dict[str, dict]:
 
 
 def delete_projected(driver) -> int:
-    """Delete every node the pipelines project (Sector nodes stay, with the ROTATES_TO edges answers drew)."""
+    """Delete every node and edge the pipelines project (Sector nodes stay: they carry no data of their own)."""
     with driver.session() as session:
+        session.run(DROP_ROTATION, since=None).consume()
         return session.run(DELETE_PROJECTED).consume().counters.nodes_deleted
 
 

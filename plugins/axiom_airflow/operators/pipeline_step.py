@@ -1,13 +1,14 @@
-"""PipelineStepOperator: run one step of an Axiom pipeline on an ingestion run.
+"""PipelineStepOperator: run one step of an Axiom pipeline on an ingestion run; ``pipeline_tasks``: a
+pipeline's declared steps (``axiom.pipelines.steps``) as the tasks of its DAG, wired as declared.
 
 Every step after a pipeline's first has the same shape: it reads the run from the ledger and
 writes a store (or asks the analyst), ``step(ledger, run_id, *, <clients by name>, **kwargs)``.
 This operator opens the ledger and the clients the step's signature names (``redis_client``,
 ``driver``, ``chroma_client``, ``judge``), calls it, and passes the run id on, so DAG files only
-wire steps together. Steps are wired by reference: a renamed step fails the DAG's import.
+open the run and hand the rest to ``pipeline_tasks``.
 
-A step that takes ``symbols`` can fan out: ``pipeline_step(step, run_id, chunks=...)`` maps it over
-symbol chunks (dynamic task mapping), one task instance per chunk, each labelled with its symbols.
+A step that fans out (it takes ``symbols``) is mapped over symbol chunks (dynamic task mapping), one
+task instance per chunk of ``AXIOM_SYMBOL_CHUNK`` symbols, each labelled with its symbols.
 """
 
 from __future__ import annotations
@@ -16,17 +17,13 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import BaseOperator, task
 from airflow.sdk.exceptions import AirflowSkipException
 
+from axiom.config import Settings
 from axiom.models import NothingChanged
-from axiom_airflow.stores import CLIENT_NAMES, StoreSession
-
-
-def step_clients(step: Callable) -> list[str]:
-    """The store clients a step takes: its keyword-only parameters named in ``CLIENT_NAMES``."""
-    params = inspect.signature(step).parameters
-    return [name for name, p in params.items() if p.kind is p.KEYWORD_ONLY and name in CLIENT_NAMES]
+from axiom.pipelines import steps as declared
+from axiom_airflow.stores import StoreSession
 
 
 class PipelineStepOperator(BaseOperator):
@@ -54,7 +51,7 @@ class PipelineStepOperator(BaseOperator):
         missing = {
             name
             for name, p in inspect.signature(step).parameters.items()
-            if p.kind is p.KEYWORD_ONLY and p.default is p.empty and name not in CLIENT_NAMES
+            if p.kind is p.KEYWORD_ONLY and p.default is p.empty and name not in declared.CLIENTS
         } - set(step_kwargs or {})
         if missing:
             raise TypeError(f"step {step.__qualname__} needs {sorted(missing)}")
@@ -70,7 +67,7 @@ class PipelineStepOperator(BaseOperator):
             context["chunk"] = chunk_label(self.symbols)
             self.log.info("run %d: %s on %s", run_id, self.task_id, context["chunk"])
         with StoreSession() as stores:
-            clients = {name: stores.client(name) for name in step_clients(self.step)}
+            clients = {name: stores.client(name) for name in declared.clients_of(self.step)}
             try:
                 self.step(stores.ledger, run_id, **clients, **chunk, **self.step_kwargs)
             except NothingChanged as nothing:  # skipped: a skipped producer emits no Asset event
@@ -110,3 +107,40 @@ def pipeline_step(
         outlets=list(outlets),
         map_index_template="{{ chunk }}",
     ).expand(symbols=chunks)
+
+
+@task
+def chunk_symbols(ingestion_run_id: int) -> list[list[str]]:
+    """The run's symbols in chunks of ``AXIOM_SYMBOL_CHUNK``, one mapped task each for the steps that fan out."""
+    with StoreSession() as stores:
+        return declared.symbol_chunks(stores.ledger, ingestion_run_id, size=Settings.from_env().symbol_chunk)
+
+
+def pipeline_tasks(steps: Sequence[declared.Step], ingestion_run_id: Any, *, outlets: Sequence = ()) -> dict:
+    """The tasks of a pipeline's declared ``steps`` on the run ``ingestion_run_id`` (the output of the task
+    that opened it), each waiting for the steps it is declared to follow, the steps that fan out mapped over
+    the run's symbol chunks; the last step emits ``outlets``. Returns the tasks by step name.
+
+    A step takes the run id from the first plain (not mapped) step it waits for, so the graph has no edge
+    that the declaration does not."""
+    settings = Settings.from_env()
+    waits = declared.upstream(steps)
+    fanned = {s.name for s in steps if s.fan_out}
+    tasks: dict[str, Any] = {}
+    chunks = None
+    for i, step in enumerate(steps):
+        plain = [name for name in waits[step.name] if name not in fanned]
+        run_id = tasks[plain[0]].output if plain else ingestion_run_id
+        if step.fan_out and chunks is None:
+            chunks = chunk_symbols(run_id)
+        tasks[step.name] = pipeline_step(
+            step.run,
+            run_id,
+            outlets=outlets if i == len(steps) - 1 else (),
+            chunks=chunks if step.fan_out else None,
+            **step.kwargs(settings),
+        )
+        for name in waits[step.name]:
+            if not plain or name != plain[0]:  # that one is upstream already, through its output
+                tasks[name] >> tasks[step.name]
+    return tasks

@@ -39,7 +39,7 @@ function drawAnswer(insight) {
     `<span class="label ${escape(v.label)}">${escape(v.label)}</span> ${escape(insight.subject)}` +
     `<small>as of ${escape(insight.as_of)} · confidence ${v.confidence.toFixed(2)} · ${escape(insight.analyst)}` +
     `${insight.cached ? " · a cache hit (" + escape(insight.cached) + ")" : ""} · ${insight.total_ms.toFixed(0)} ms</small>`;
-  document.getElementById("reasons").innerHTML = insight.reasons.map((r) => `<li>${escape(r)}</li>`).join("");
+  document.getElementById("reasons").innerHTML = v.reasons.map((r) => `<li>${escape(r)}</li>`).join("");
   document.getElementById("notes").innerHTML = insight.notes.map((n) => `<li>${escape(n)}</li>`).join("");
   document.getElementById("ranking").innerHTML = v.ranking.map((r, i) =>
     `<tr><td>${i + 1}</td><th>${escape(r.name)}</th><td class="num">${r.score.toFixed(4)}</td><td>${escape(r.reason)}</td></tr>`).join("");

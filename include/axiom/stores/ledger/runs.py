@@ -1,8 +1,10 @@
 """``ingestion_run`` and ``rejected_row``: every run with its typed scope and counters, and the rows it refused.
 
 A run's *scope* says what the run works on (symbols, dates, event ids, as-of dates, where its
-fetched rows wait); later steps read it with ``scope()``, one typed reader. Its *stats* are
-counters for people (fetched, accepted, loaded, announced...), merged as the steps go.
+fetched rows wait) and what an earlier step found that a later one decides on (whether the load
+changed anything, which symbols were re-based); later steps read it with ``scope()``, one typed
+reader. Its *stats* are counters for people (fetched, accepted, loaded, announced...), merged as
+the steps go; no step branches on them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class RunScope:
     event_ids: tuple[int, ...] = ()
     landing: Path | None = None
     adjusted: bool = True
+    changed: bool = False  # the load inserted or changed a bar (or re-based history): there is news to announce
+    rebased: tuple[str, ...] = ()  # symbols whose history the load re-based: their derived series start over
 
     @property
     def latest_as_of(self) -> date | None:
@@ -39,7 +43,7 @@ class RunScope:
 
     def to_json(self) -> dict:
         out = asdict(self)
-        out["symbols"], out["event_ids"] = list(self.symbols), list(self.event_ids)
+        out["symbols"], out["event_ids"], out["rebased"] = list(self.symbols), list(self.event_ids), list(self.rebased)
         out["as_ofs"] = [d.isoformat() for d in self.as_ofs]
         for key in ("start", "end"):
             out[key] = out[key].isoformat() if out[key] else None
@@ -62,6 +66,8 @@ class RunScope:
             event_ids=tuple(data.get("event_ids") or ()),
             landing=Path(data["landing"]) if data.get("landing") else None,
             adjusted=bool(data.get("adjusted", True)),
+            changed=bool(data.get("changed")),
+            rebased=tuple(data.get("rebased") or ()),
         )
 
 

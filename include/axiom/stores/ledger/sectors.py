@@ -33,6 +33,18 @@ def newest_session(conn) -> date | None:
 AT_SQL = f"SELECT session, sector, {', '.join(COLUMNS)} FROM sector_momentum WHERE session = ANY(%s) ORDER BY 1, 2"
 
 
+SINCE_SQL = (
+    f"SELECT session, sector, {', '.join(COLUMNS)} FROM sector_momentum"
+    " WHERE %(since)s::date IS NULL OR session >= %(since)s ORDER BY 1, 2"
+)
+
+
+def since(conn, day: date | None) -> pd.DataFrame:
+    """The rows from ``day`` on (every row when None), indexed by (session, sector)."""
+    rows = conn.execute(SINCE_SQL, {"since": day}).fetchall()
+    return pd.DataFrame(rows, columns=["session", "sector", *COLUMNS]).set_index(["session", "sector"])
+
+
 def at(conn, sessions: list[date]) -> pd.DataFrame:
     """The rows of these sessions, indexed by (session, sector)."""
     rows = conn.execute(AT_SQL, (list(sessions),)).fetchall()
