@@ -45,7 +45,7 @@ QUESTIONS = [
 def comparable(insight) -> dict:
     """Everything an answer says except how long it took."""
     body = insight.to_json()
-    for key in ("total_ms", "latency_by_store", "cached"):
+    for key in ("total_ms", "latency_by_store", "cached", "data_version", "kept"):
         body.pop(key)
     for e in body["evidence"]:
         e.pop("latency_ms")
@@ -171,6 +171,91 @@ def test_the_ask_dag_logs_and_keeps_the_answer(stores, dagbag):
     assert run.state == "success"
     kept = stores.conn.execute("SELECT answer FROM insight WHERE question = 'rotation' AND as_of = '2021-06-15'")
     assert kept.fetchone()[0]["verdict"]["label"] == "RANKED"
+
+
+def kept_rows(stores, question, subject, as_of) -> list[dict]:
+    return [r[0] for r in stores.conn.execute(
+        "SELECT answer FROM insight WHERE question = %s AND subject = %s AND as_of = %s", (question, subject, as_of)
+    )]  # fmt: skip
+
+
+def test_a_fallback_answer_is_kept_under_the_analyst_that_gave_it_and_never_served_as_claudes(stores):
+    from axiom.analysts.judge import Judge
+    from axiom.analysts.rules import RuleBasedAnalyst
+    from tests.integration.test_claude_analyst import OVERLOADED, FakeAnthropic
+
+    down = Judge(stores.conn, FakeAnthropic(OVERLOADED).analyst(max_retries=0), RuleBasedAnalyst())
+    fallback = ask(stores, "buy", judge=down, subject="KO", as_of="2021-09-30")
+    assert fallback.analyst == "rules" and fallback.kept
+    assert any("the rules analyst answered: claude gave no valid answer" in n for n in fallback.notes)
+    [row] = kept_rows(stores, "buy", "KO", "2021-09-30")
+    assert row["analyst"] == "rules"
+    # Claude first again: the rules' answer is not Claude's, so it is not read back
+    again = ask(stores, "buy", judge=down, subject="KO", as_of="2021-09-30")
+    assert again.cached is None
+    # with the rules first (no API key), the kept answer is the one read back
+    rules_first = answer(stores, "buy", "KO", "2021-09-30")
+    assert rules_first.cached == "redis" and rules_first.verdict == fallback.verdict
+
+
+def test_a_new_load_of_data_makes_an_older_kept_answer_miss(stores, dagbag):
+    first = answer(stores, "like", "XOM", "2021-09-30")
+    assert answer(stores, "like", "XOM", "2021-09-30").cached == "redis"
+    assert dagbag.dags["company_graph"].test(run_conf={"provider": "offline"}).state == "success"
+    after = answer(stores, "like", "XOM", "2021-09-30")
+    assert after.cached is None and after.data_version != first.data_version
+    assert after.data_version["company_graph"][0] > first.data_version["company_graph"][0]
+    assert len(kept_rows(stores, "like", "XOM", "2021-09-30")) == 2  # both kept, each under its own data version
+
+
+def test_an_answer_whose_evidence_is_incomplete_says_so_and_is_not_kept(stores, redis_client):
+    from axiom.pipelines import companies
+    from axiom.stores import cache
+
+    key = cache.company_metadata_key("MSFT")
+    held = redis_client.get(key)
+    redis_client.delete(key)  # expired
+    try:
+        insight = answer(stores, "buy", "MSFT", "2021-09-30")
+        assert not insight.kept and any(f"incomplete: Redis holds no {key}" in n for n in insight.notes)
+        assert kept_rows(stores, "buy", "MSFT", "2021-09-30") == []
+        assert answer(stores, "buy", "MSFT", "2021-09-30").cached is None  # asked again: computed again
+    finally:
+        redis_client.set(key, held)
+    assert companies.metadata_items(stores.conn, ["MSFT"])  # the ledger still knows it: a rebuild would bring it back
+
+
+def test_two_first_asks_at_once_leave_the_ledger_and_redis_agreeing(stores, redis_client):
+    import threading
+
+    from axiom.stores import cache
+
+    results, barrier = [], threading.Barrier(2)
+
+    def ask_once():
+        with connections.postgres() as conn, connections.neo4j() as driver:
+            mine = Stores(conn, connections.redis(), driver, connections.chroma())
+            barrier.wait()
+            results.append(answer(mine, "buy", "JPM", "2021-10-29"))
+
+    threads = [threading.Thread(target=ask_once) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    [kept] = kept_rows(stores, "buy", "JPM", "2021-10-29")
+    cached = [json.loads(redis_client.get(k)) for k in redis_client.scan_iter(match=cache.insight_key("*"))]
+    assert kept in cached
+    assert results[0].to_json()["total_ms"] == results[1].to_json()["total_ms"] == kept["total_ms"]
+
+
+def test_asking_rotation_writes_nothing_to_the_graph(stores, neo4j_driver):
+    before = graph.projected(neo4j_driver)
+    assert before["ROTATES_TO"], "the pipelines draw the rotation edges"
+    insight = answer(stores, "rotation", None, "2021-04-30", use_cache=False)
+    assert graph.projected(neo4j_driver) == before
+    drawn = next(e for e in insight.evidence if e.store == "neo4j").facts
+    assert drawn and all(p["as_of"] == "2021-04-30" for p in drawn)
 
 
 def test_an_empty_graph_is_a_clear_error(stores, neo4j_driver):

@@ -40,6 +40,8 @@ class Insight:
     total_ms: float
     cached: str | None = None  # "redis" or "ledger" when this answer was read back, not computed
     notes: tuple[str, ...] = field(default=())
+    data_version: dict = field(default_factory=dict)  # per pipeline, its newest run [id, status] when answered
+    kept: bool = False  # whether the answer was kept (an answer whose evidence is incomplete is not)
 
     def latency_by_store(self) -> dict[str, float]:
         """Milliseconds spent in each store, in store order."""
@@ -68,16 +70,19 @@ class Insight:
             prompt_version=data["prompt_version"],
             total_ms=data["total_ms"],
             cached=cached,
-            notes=tuple(data.get("notes", ())),
+            notes=tuple(data["notes"]),
+            data_version=data["data_version"],
+            kept=data["kept"],
         )
 
 
 class Recorder:
-    """Times each store read and keeps it as evidence."""
+    """Times each store read and keeps it as evidence, with the notes and gaps of the answer."""
 
     def __init__(self) -> None:
         self.evidence: list[Evidence] = []
         self.notes: list[str] = []
+        self.gaps: list[str] = []
 
     def read(self, store: str, what: str, query: str, params: dict, fn: Callable[[], Any], summary=None) -> Any:
         """Run ``fn`` (one read of ``store``), record its facts (``summary(result)`` or the result) and latency."""
@@ -93,6 +98,11 @@ class Recorder:
     def note(self, text: str) -> None:
         """Something the reader must know about the answer (a fallback, a reference fact, staleness)."""
         self.notes.append(text)
+
+    def gap(self, text: str) -> None:
+        """Evidence the answer lacks (a store down or empty, data being written): it says so and is not kept."""
+        self.gaps.append(text)
+        self.notes.append(f"incomplete: {text}; this answer is not kept")
 
 
 def _jsonable(value):

@@ -16,15 +16,14 @@ from axiom.stores import cache, ledger
 log = logging.getLogger(__name__)
 
 QUESTIONS = {m.QUESTION: m for m in (buy, rotation, cascade, like)}
-SHAPE = 2  # of a kept answer (2: the reasons inside the verdict); a new shape never reads an older one back
+SHAPE = 2  # of a kept answer (2: the reasons in the verdict, the data version); no older shape is read back
 
 
-def insight_key(question: str, subject: str, as_of, params: dict, judge: Judge) -> str:
-    """A hash of everything that decides the answer: the question, its subject, session and parameters,
-    and who answers (analyst, model, prompt version)."""
-    analyst = judge.chain[0]
+def insight_key(question: str, request, analyst: tuple[str, str, str], version: dict) -> str:
+    """A hash of everything that decides the answer: the question, its subject, session and parameters, who
+    answers (analyst, model, prompt version) and the version of the data (each pipeline's newest run)."""
     text = json.dumps(
-        [SHAPE, question, subject, as_of.isoformat(), params, analyst.name, analyst.model, analyst.prompt_version],
+        [SHAPE, question, request.subject, request.as_of.isoformat(), request.params, analyst, version],
         sort_keys=True,
         default=str,
     )
@@ -42,14 +41,20 @@ def ask(
     use_cache: bool = True,
     ttl_seconds: int = 86_400,
 ) -> Insight:
-    """Answer ``question`` about ``subject`` as of ``as_of``; ValueError/LookupError say what is wrong with the ask."""
+    """Answer ``question`` about ``subject`` as of ``as_of``; ValueError/LookupError say what is wrong with the ask.
+
+    A kept answer is read back only for the same question, data version and the analyst that would answer
+    now (the first of the judge's chain): an answer a fallback gave is kept under the fallback's name, and
+    an answer whose evidence is incomplete is not kept at all."""
     if question not in QUESTIONS:
         raise ValueError(f"unknown question {question!r}; choose from {', '.join(QUESTIONS)}")
     module = QUESTIONS[question]
     started = time.perf_counter()
     request = module.resolve(stores.conn, subject, as_of, params or {})
-    key = insight_key(question, request.subject, request.as_of, request.params, judge)
+    version = {p: list(run) for p, run in sorted(ledger.runs.newest_runs(stores.conn).items())}
+    first = judge.chain[0]
     if use_cache:
+        key = insight_key(question, request, (first.name, first.model, first.prompt_version), version)
         found = cache.read_json(stores.redis_client, cache.insight_key(key))
         if found is not None:
             return Insight.from_json(found, cached="redis")
@@ -58,32 +63,44 @@ def ask(
             cache.cache_json(stores.redis_client, {cache.insight_key(key): found}, ttl_seconds=ttl_seconds)
             return Insight.from_json(found, cached="ledger")
     rec = Recorder()
+    moving = [p for p, (_, status) in version.items() if status == "running"]
+    if moving:
+        rec.gap(f"{', '.join(moving)} {'is' if len(moving) == 1 else 'are'} writing the stores right now")
     facts = module.gather(stores, rec, request)
     judgement = judge.answer(question, facts)
-    answer = judgement.value
+    if judgement.analyst != first.name:
+        rec.note(f"the {judgement.analyst} analyst answered: {first.name} gave no valid answer")
+    keep = use_cache and not rec.gaps
     insight = Insight(
         question=question,
         subject=request.subject,
         as_of=request.as_of,
         params=request.params,
-        verdict=answer,
+        verdict=judgement.value,
         evidence=tuple(rec.evidence),
         analyst=judgement.analyst,
         model=judgement.model,
         prompt_version=judgement.prompt_version,
         total_ms=round((time.perf_counter() - started) * 1000, 3),
         notes=tuple(rec.notes),
+        data_version=version,
+        kept=keep,
     )
-    if use_cache:
-        body = insight.to_json()
-        ledger.insights.store(
-            stores.conn, key, question=question, subject=request.subject, params=request.params, as_of=request.as_of,
-            answer=body, analyst=insight.analyst, model=insight.model, prompt_version=insight.prompt_version,
-            latency_ms=insight.total_ms,
-        )  # fmt: skip
-        cache.cache_json(stores.redis_client, {cache.insight_key(key): body}, ttl_seconds=ttl_seconds)
-    log.info("%s %s as of %s: %s in %.0f ms", question, request.subject, request.as_of, answer.label, insight.total_ms)
-    return insight
+    log.info("%s %s as of %s: %s in %.0f ms", question, request.subject, request.as_of, insight.verdict.label,
+             insight.total_ms)  # fmt: skip
+    if not keep:
+        return insight
+    key = insight_key(question, request, (judgement.analyst, judgement.model, judgement.prompt_version), version)
+    body = insight.to_json()
+    kept = ledger.insights.store(
+        stores.conn, key, question=question, subject=request.subject, params=request.params, as_of=request.as_of,
+        answer=body, analyst=insight.analyst, model=insight.model, prompt_version=insight.prompt_version,
+        latency_ms=insight.total_ms,
+    )  # fmt: skip
+    cache.cache_json(stores.redis_client, {cache.insight_key(key): kept}, ttl_seconds=ttl_seconds)
+    if kept == json.loads(json.dumps(body, default=str)):
+        return insight
+    return Insight.from_json(kept, cached="ledger")  # another ask of the same question kept its answer first
 
 
 def render(insight: Insight) -> str:

@@ -129,6 +129,8 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: cache.read_json(stores.redis_client, cache.company_metadata_key(symbol)) or {},
         lambda m: {k: m.get(k) for k in ("name", "sector", "industry")},  # classifications only: nothing dated
     )
+    if not reference:
+        rec.gap(f"Redis holds no {cache.company_metadata_key(symbol)} (expired, or the company graph has not run)")
     peers = rec.read(
         "neo4j",
         "competitors",
@@ -213,6 +215,8 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
             for m in ms
         ],
     )
+    if not matches:
+        rec.gap(f"Chroma returned no past {HORIZON}-session scenario like {symbol}'s to {as_of}")
     facts = buy_facts(
         symbol,
         as_of,

@@ -36,6 +36,8 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: search.similar_companies(stores.chroma_client, symbol, NEIGHBOURS),
         lambda hits: [{"symbol": h.metadata["symbol"], "distance": h.distance} for h in hits],
     )
+    if not described:
+        rec.gap(f"Chroma returned no company description near {symbol}'s")
     competitors = rec.read(
         "neo4j", "competitors", graph.COMPETITORS, {"symbol": symbol},
         lambda: graph.read(stores.driver, graph.COMPETITORS, symbol=symbol),

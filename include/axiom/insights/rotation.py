@@ -64,7 +64,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: graph.read(stores.driver, graph.ROTATION_AT, as_of=as_of.isoformat()),
     )  # fmt: skip
     if not pairs and rotation_pairs(table):
-        rec.note(f"the graph has no ROTATES_TO edges of {as_of}: run price_ingestion or company_graph to draw them")
+        rec.gap(f"the graph has no ROTATES_TO edges of {as_of}: run price_ingestion or company_graph to draw them")
 
     sessions = ledger.prices.last_sessions(conn, as_of, HORIZON + 1)
     cutoff = sessions[0]  # a month-end on or before this has its 20-session horizon end by the as-of
@@ -77,6 +77,8 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: search.similar_sector_profiles(stores.chroma_client, query, cutoff, k=ANALOGUES),
         lambda ms: [{"as_of": m["as_of"], "leader": m["leader"], "distance": m["distance"]} for m in ms],
     )
+    if not found:
+        rec.gap(f"Chroma returned no month-end sector profile on or before {cutoff}")
     outcomes = rec.read(
         "postgres",
         f"leading sectors' next {HORIZON} sessions",

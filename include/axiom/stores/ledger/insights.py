@@ -28,13 +28,15 @@ def store(
     model: str,
     prompt_version: str,
     latency_ms: float,
-) -> None:
-    """Keep an answer; a question already answered keeps its first answer (answers are point in time)."""
+) -> dict:
+    """Keep an answer and return the one kept: a question already answered keeps its first answer (answers
+    are point in time), so two first asks at once both get the answer that won, and cache that one."""
     with transaction(conn):
-        conn.execute(
+        row = conn.execute(
             "INSERT INTO insight (cache_key, question, subject, params, as_of, answer, analyst, model,"
             " prompt_version, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (cache_key) DO NOTHING",
+            " ON CONFLICT (cache_key) DO UPDATE SET cache_key = insight.cache_key RETURNING answer",
             (cache_key, question, subject, Jsonb(params), as_of, Jsonb(answer), analyst, model, prompt_version,
              latency_ms),
-        )  # fmt: skip
+        ).fetchone()  # fmt: skip
+    return row[0]

@@ -183,6 +183,15 @@ def all_succeeded_between(conn, pipeline: str, after: int, through: int) -> bool
     ).fetchone()[0]
 
 
+def newest_runs(conn) -> dict[str, tuple[int, str]]:
+    """Per pipeline, its newest run and that run's status: the version of the data the stores hold (a new
+    run, or a run that ends, changes it)."""
+    rows = conn.execute(
+        "SELECT DISTINCT ON (pipeline) pipeline, run_id, status FROM ingestion_run ORDER BY pipeline, run_id DESC"
+    ).fetchall()
+    return {pipeline: (run_id, status) for pipeline, run_id, status in rows}
+
+
 def status_counts(conn) -> dict[str, int]:
     """How many runs ended (or stand) in each status."""
     return dict(conn.execute("SELECT status, count(*) FROM ingestion_run GROUP BY status").fetchall())
