@@ -8,7 +8,7 @@ ifdef EXECUTOR
 run: export AXIOM_EXECUTOR := $(EXECUTOR)
 endif
 
-.PHONY: help setup start stop run test status bench lint
+.PHONY: help setup start stop run test unit status bench lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/' | expand -t 10
@@ -28,6 +28,9 @@ run: start  ## start Airflow (EXECUTOR=celery: and two Celery workers), run ever
 
 test: start  ## run the test suite against the real services, on stores of its own
 	@scripts/test.sh $(PYTEST_ARGS)
+
+unit: setup  ## the unit and DAG integrity tests only: no service needed, done in seconds
+	@$(ENV) python -m pytest tests/unit tests/dags $(PYTEST_ARGS)
 
 status:  ## counts per store and the drift summary (python -m axiom doctor has the details) as one JSON object
 	@$(ENV) python -m axiom status

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +11,7 @@ import pytest
 
 from axiom import alerts
 from axiom.stores import cache, ledger
-from tests.integration.test_price_pipeline import Subscriber
+from tests.support import Subscriber, airflow_components, leaked_secrets, wait_until
 
 PRICES = {"symbols": ["XOM", "CVX", "KO"], "start": "2022-06-01", "end": "2022-12-31", "provider": "offline"}
 CORRELATIONS = {"symbols": ["XOM", "CVX", "KO"], "window": 30, "threshold": 0.7}
@@ -90,19 +89,8 @@ def watching(redis_client) -> bool:
     return dict(redis_client.pubsub_numsub(cache.PRICE_UPDATES)).get(cache.PRICE_UPDATES.encode(), 0) > 0
 
 
-def wait_until(what: str, check, *, seconds: int, logs) -> None:
-    for _ in range(seconds):
-        if check():
-            return
-        time.sleep(1)
-    tails = {p.name: p.read_text()[-1500:] for p in sorted(logs.glob("*.log"))}
-    pytest.fail(f"{what} did not happen within {seconds} s; component logs: {tails}")
-
-
 def test_a_price_update_on_the_channel_starts_an_alert_run(correlated, pg, redis_client, tmp_path):
     """The event-driven path through the real scheduler, dag-processor, triggerer and api-server."""
-    from tests.conftest import airflow_components, leaked_secrets
-
     append_session(pg, "2022-12-29", {"XOM": 0.06, "CVX": -0.01})
     logs = tmp_path / "airflow"
     with airflow_components("api-server", "scheduler", "dag-processor", "triggerer", logs=logs):

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-DAGS = (
-    ("company_graph", {"provider": "offline"}),
-    ("price_ingestion", {"symbols": [], "start": "2021-06-01", "end": "2022-12-31", "provider": "offline"}),
-    ("market_events", {"symbols": [], "start": "2022-01-01", "end": "2022-12-31", "k": 5.0, "window": 60}),
-    ("correlations", {"window": 30, "threshold": 0.7}),
-)
+from tests.support import DAGS, load_stores
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +14,6 @@ def client(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_facto
     from fastapi.testclient import TestClient
 
     from axiom_airflow.api import app
-    from tests.conftest import load_stores
 
     load_stores(dagbag, DAGS, pg=pg, redis_client=redis_client, neo4j_driver=neo4j_driver,
                 chroma_client=chroma_client, landing=tmp_path_factory.mktemp("landing"))  # fmt: skip

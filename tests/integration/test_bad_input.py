@@ -27,7 +27,7 @@ from axiom.pipelines import prices
 from axiom.sources.prices import ProviderError
 from axiom.stores import ledger
 from axiom.validation import parse_date, parse_dates, parse_symbols
-from tests.integration.test_claude_analyst import UNIVERSE, FakeAnthropic, message, tool_use
+from tests.support import UNIVERSE, FakeAnthropic, message, tool_use
 
 NOW = pd.Timestamp.now(tz="UTC")
 

@@ -16,8 +16,7 @@ from airflow.utils.net import getfqdn
 
 from axiom.sources.prices import OfflineProvider
 from axiom.stores import cache
-from tests.integration.test_alerts import wait_until
-from tests.integration.test_price_pipeline import Subscriber
+from tests.support import Subscriber, airflow_components, leaked_secrets, wait_until
 
 SYMBOLS = ["AAPL", "JPM", "XOM"]
 CONF = {"symbols": SYMBOLS, "start": "2022-06-01", "end": "2022-12-31", "provider": "offline"}
@@ -78,8 +77,6 @@ def dag_run(run_id: str) -> tuple[str | None, list[dict]]:
 
 def test_price_ingestion_runs_on_two_celery_workers(clean_stores, pg, redis_client, neo4j_driver, price_patterns,
                                                      tmp_path):  # fmt: skip
-    from tests.conftest import airflow_components, leaked_secrets
-
     logs = tmp_path / "airflow"
     run_id = f"celery_test__{time.strftime('%Y%m%dT%H%M%S')}"
     parts = ("api-server", "scheduler", "dag-processor", *(f"celery worker {w}" for w in WORKERS))

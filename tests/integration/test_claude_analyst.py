@@ -9,63 +9,16 @@ from __future__ import annotations
 import json
 import logging
 
-import httpx2
 import pytest
 
-from axiom.analysts.claude import ClaudeAnalyst
 from axiom.analysts.judge import Judge
 from axiom.analysts.rules import RuleBasedAnalyst
-from axiom.models import Company, EventInput
+from axiom.models import EventInput
+from tests.support import UNIVERSE, FakeAnthropic, message, tool_use
 
-UNIVERSE = [
-    Company("XOM", "Exxon Mobil", "Energy", "Integrated Oil & Gas", 454e9),
-    Company("CVX", "Chevron", "Energy", "Integrated Oil & Gas", 347e9),
-    Company("RRC", "Range Resources", "Energy", "Oil & Gas Exploration & Production", 6e9),
-]
 EVENT = EventInput(
     title="FOMC raises the federal funds rate by 75 basis points", source="fomc", facts={"change_bp": 75}
 )
-
-
-def message(content, stop_reason="tool_use"):
-    return {
-        "id": "msg_test",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-test",
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 120, "output_tokens": 30},
-    }
-
-
-def tool_use(name, payload):
-    return {"type": "tool_use", "id": "toolu_test", "name": name, "input": payload}
-
-
-class FakeAnthropic:
-    """Plays a script of HTTP responses and records the requests it received."""
-
-    def __init__(self, *responses):
-        self.script = list(responses)
-        self.requests: list[dict] = []
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(json.loads(request.content))
-        status, body = self.script.pop(0) if len(self.script) > 1 else self.script[0]
-        headers = {"retry-after-ms": "5"} if status >= 429 else {}
-        return httpx2.Response(status, json=body, headers=headers)
-
-    def analyst(self, max_retries=2):
-        client = httpx2.Client(transport=httpx2.MockTransport(self))
-        return ClaudeAnalyst(
-            api_key="test-key-not-real",
-            model="claude-test",
-            http_client=client,
-            max_retries=max_retries,
-            base_url="http://anthropic.test",
-        )
 
 
 OVERLOADED = (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})

@@ -25,7 +25,7 @@ def graph_counts(driver) -> dict:
 @pytest.fixture(scope="module")
 def built(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
     """Prices for all 20 symbols (Sep 2021 - 2022), then the company graph, then 2022's events."""
-    from tests.conftest import wipe
+    from tests.support import wipe
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AXIOM_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))
@@ -198,7 +198,7 @@ def test_bad_fundamentals_are_rejected_with_reasons(built, pg):
 
 def test_fed_decisions_are_announced_on_fed_events(built, pg, redis_client):
     from axiom.stores import cache
-    from tests.integration.test_price_pipeline import Subscriber
+    from tests.support import Subscriber
 
     run_id = pg.execute(
         "SELECT max(run_id) FROM ingestion_run WHERE pipeline = 'market_events' AND origin IS NOT NULL"

@@ -20,7 +20,7 @@ BACKFILL = {**LATEST, "backfill_start": "2022-01-01", "backfill_end": "2022-12-3
 @pytest.fixture(scope="module")
 def built(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
     """All 20 symbols from mid-2021, companies, 2022 events, correlations (latest and 2022 backfill), index."""
-    from tests.conftest import wipe
+    from tests.support import wipe
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AXIOM_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))

@@ -15,7 +15,7 @@ PARAMS = evaluation.EvaluationParams(start=date(2019, 1, 1), end=date(2020, 12, 
 
 @pytest.fixture(scope="module")
 def loaded(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
-    from tests.conftest import wipe
+    from tests.support import wipe
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AXIOM_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))

@@ -54,7 +54,7 @@ def comparable(insight) -> dict:
 
 @pytest.fixture(scope="module")
 def stores(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
-    from tests.conftest import wipe
+    from tests.support import wipe
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AXIOM_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import DAGS, airflow_components, load_stores
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -25,9 +27,6 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="module")
 def api_server(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
     """The pipelines' data, then a real ``airflow api-server`` on loopback, stopped afterwards."""
-    from tests.conftest import airflow_components, load_stores
-    from tests.integration.test_api import DAGS
-
     load_stores(dagbag, DAGS[:3], pg=pg, redis_client=redis_client, neo4j_driver=neo4j_driver,
                 chroma_client=chroma_client, landing=tmp_path_factory.mktemp("landing"))  # fmt: skip
     with airflow_components("api-server", logs=tmp_path_factory.mktemp("airflow")) as url:

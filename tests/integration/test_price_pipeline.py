@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from datetime import date
 
 import numpy as np
@@ -14,33 +12,10 @@ import pytest
 from axiom.analytics.patterns import REPRESENTATION, pattern_vector
 from axiom.sources.prices import OfflineProvider
 from axiom.stores import cache
+from tests.support import Subscriber
 
 SYMBOLS = ["AAPL", "JPM", "XOM"]
 CONF = {"symbols": SYMBOLS, "start": "2022-01-01", "end": "2022-12-31", "provider": "offline"}
-
-
-class Subscriber:
-    """Collects messages from one pub/sub channel on a background thread."""
-
-    def __init__(self, client, channel):
-        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
-        self.pubsub.subscribe(channel)
-        self.messages: list[dict] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._listen, daemon=True)
-        self.thread.start()
-
-    def _listen(self):
-        while not self._stop.is_set():
-            message = self.pubsub.get_message(timeout=0.2)
-            if message:
-                self.messages.append(json.loads(message["data"]))
-
-    def close(self):
-        time.sleep(0.5)
-        self._stop.set()
-        self.thread.join()
-        self.pubsub.close()
 
 
 def snapshot(pg, redis_client, neo4j_driver, price_patterns) -> dict:

