@@ -71,6 +71,9 @@ def tool_use(name, payload):
     return {"type": "tool_use", "id": "toolu_test", "name": name, "input": payload}
 
 
+OVERLOADED = (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+
+
 class FakeAnthropic:
     """Plays a script of HTTP responses and records the requests it received."""
 

@@ -14,14 +14,13 @@ import pytest
 from axiom.analysts.judge import Judge
 from axiom.analysts.rules import RuleBasedAnalyst
 from axiom.models import EventInput
-from tests.support import UNIVERSE, FakeAnthropic, message, tool_use
+from tests.support import OVERLOADED, UNIVERSE, FakeAnthropic, message, tool_use
 
 EVENT = EventInput(
     title="FOMC raises the federal funds rate by 75 basis points", source="fomc", facts={"change_bp": 75}
 )
 
 
-OVERLOADED = (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
 RATE_LIMITED = (429, {"type": "error", "error": {"type": "rate_limit_error", "message": "Slow down"}})
 
 

@@ -182,7 +182,7 @@ def kept_rows(stores, question, subject, as_of) -> list[dict]:
 def test_a_fallback_answer_is_kept_under_the_analyst_that_gave_it_and_never_served_as_claudes(stores):
     from axiom.analysts.judge import Judge
     from axiom.analysts.rules import RuleBasedAnalyst
-    from tests.integration.test_claude_analyst import OVERLOADED, FakeAnthropic
+    from tests.support import OVERLOADED, FakeAnthropic
 
     down = Judge(stores.conn, FakeAnthropic(OVERLOADED).analyst(max_retries=0), RuleBasedAnalyst())
     fallback = ask(stores, "buy", judge=down, subject="KO", as_of="2021-09-30")
