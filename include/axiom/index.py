@@ -37,10 +37,26 @@ class Records:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def upsert(self, collection) -> int:
-        """Write the records whose content differs from what the collection holds."""
+    def upsert(self, collection, *, force: bool = False) -> int:
+        """Write the records whose content differs from what the collection holds (``force``: every one)."""
         return vectors.upsert_changed(
-            collection, self.ids, metadatas=self.metadatas, documents=self.documents, embeddings=self.embeddings
+            collection,
+            self.ids,
+            metadatas=self.metadatas,
+            documents=self.documents,
+            embeddings=self.embeddings,
+            force=force,
+        )
+
+    def subset(self, ids: list[str]) -> Records:
+        """The records with these ids, in this order."""
+        at = {key: i for i, key in enumerate(self.ids)}
+        rows = [at[key] for key in ids]
+        return Records(
+            ids=list(ids),
+            metadatas=[self.metadatas[i] for i in rows],
+            documents=None if self.documents is None else [self.documents[i] for i in rows],
+            embeddings=None if self.embeddings is None else self.embeddings[rows],
         )
 
 

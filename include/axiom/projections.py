@@ -12,9 +12,10 @@ and the writers cannot disagree about the shape. Compared are values, not only c
   ROTATES_TO (every session's rotation pairs, from the ledger's sector momentum).
 * Chroma: every collection's ids, metadata, documents, digests and vectors.
 
-A rebuild empties the store's projections and runs the pipelines' own declared steps that write that
-store (``axiom.pipelines.steps``) on a run whose scope is the whole ledger (pipeline ``rebuild``), so it
-writes exactly what the pipelines would.
+A rebuild runs the pipelines' own declared steps that write that store (``axiom.pipelines.steps``) on a
+run whose scope is the whole ledger (pipeline ``rebuild``), so it writes exactly what the pipelines
+would, in place, then deletes what the ledger does not imply and rewrites what still differs. It never
+empties a store: a reader during a rebuild sees the old picture or the new one, never none.
 """
 
 from __future__ import annotations
@@ -243,18 +244,26 @@ def _full_scopes(conn) -> dict[str, list[RunScope]]:
 CLIENT_ARGUMENT = {"redis": "redis_client", "neo4j": "driver", "chroma": "chroma_client"}
 
 
+def _ttl(family: str, settings: Settings) -> int:
+    """The TTL the pipelines give the keys of a projected Redis family."""
+    return {
+        "price:*:latest": settings.latest_price_ttl,
+        "company:*:metadata": settings.company_metadata_ttl,
+        "correlation:*": settings.correlation_ttl,
+        cache.SECTOR_MOMENTUM: settings.latest_price_ttl,
+    }[family]
+
+
 def rebuild(conn, store: str, client, *, settings: Settings | None = None) -> dict:
-    """Empty ``store``'s projections and write them again from the ledger alone; return what was written."""
+    """Write ``store``'s projections again from the ledger alone, in place: the pipelines' own steps over the
+    whole ledger (idempotent upserts and merges), then a repair of what still differs; return what was done.
+
+    Nothing is emptied first, so a reader during a rebuild sees the old value or the new one, never none,
+    and a rebuild that fails leaves the old picture in place (what it had rewritten already is the ledger's).
+    """
     if store not in STORES:
         raise ValueError(f"unknown store {store!r}; choose from {', '.join(STORES)}")
     settings = settings or Settings.from_env()
-    if store == "redis":
-        removed = cache.delete_projected(client)
-    elif store == "neo4j":
-        removed = graph.delete_projected(client)
-    else:
-        removed = vectors.delete_collections(client, [s.collection for s in index.SPECS])
-    log.info("rebuild %s: emptied (%s)", store, removed)
     written = {}
     for pipeline, scopes in _full_scopes(conn).items():
         for scope in scopes:
@@ -270,7 +279,40 @@ def rebuild(conn, store: str, client, *, settings: Settings | None = None) -> di
                 ledger.runs.finish(conn, run_id, "failed", {"failure": f"{type(exc).__name__}: {exc}"})
                 raise
             ledger.runs.finish(conn, run_id, "succeeded", {"rebuilt": store})
+    repaired = repair(conn, store, client, settings=settings)
+    log.info("rebuild %s: repaired %s", store, repaired)
     if store == "chroma":  # the index has seen the rebuilt collections: semantic_index verifies from here on
         for spec in index.SPECS:
             index.verify(conn, client, spec, window=settings.pattern_window)
-    return {"store": store, "removed": removed, "written": written}
+    return {"store": store, "written": written, **repaired}
+
+
+def repair(conn, store: str, client, *, settings: Settings) -> dict:
+    """Delete what ``store`` holds that the ledger does not imply, and rewrite what still differs from it
+    (a tampered value the idempotent writers leave alone: an unchanged digest, a stale sorted-set member)."""
+    removed, rewritten = 0, 0
+    if store == "redis":
+        expected = expected_redis(conn)
+        for d in check_redis(conn, client):
+            removed += cache.delete_keys(client, d.extra)
+            if d.different:
+                want = {k: expected[d.kind][k] for k in d.different}
+                if d.kind == "event:*:recent":
+                    rewritten += cache.replace_sets(client, want)
+                else:  # a JSON value, with the TTL its writer gives it
+                    rewritten += cache.cache_json(client, want, ttl_seconds=_ttl(d.kind, settings))
+    elif store == "neo4j":
+        for d in check_neo4j(conn, client):
+            if d.extra:
+                removed += graph.delete_extra(client, d.kind, d.extra)
+    else:
+        for d in check_chroma(conn, client, window=settings.pattern_window):
+            spec = index.spec(d.kind)
+            collection = spec.open(client)
+            for start in range(0, len(d.extra), 4000):
+                collection.delete(ids=d.extra[start : start + 4000])
+            removed += len(d.extra)
+            if d.different:
+                records = spec.build(conn, settings.pattern_window).subset(d.different)
+                rewritten += records.upsert(collection, force=True)
+    return {"removed": removed, "rewritten": rewritten}

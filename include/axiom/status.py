@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from axiom import index
+from axiom.analysts.judge import PROCESS_BUDGET
 from axiom.stores import cache, graph, ledger, vectors
 
 
@@ -22,4 +23,14 @@ def counts(pg, redis_client, driver, chroma_client, *, window: int) -> dict:
         "neo4j": graph.counts(driver),
         "chroma": dict(sorted(chroma.items())),
         "runs": ledger.runs.status_counts(pg),
+        "analyst": spend(pg),
+    }
+
+
+def spend(pg) -> dict:
+    """What the paid analyst spent today against its budgets (``AXIOM_DAILY_ANALYST_CALLS``, per process)."""
+    return {
+        "claude_calls_today": ledger.judgements.calls_today(pg, "claude"),
+        "daily_budget": PROCESS_BUDGET.per_day,
+        "per_process_cap": PROCESS_BUDGET.per_process,
     }

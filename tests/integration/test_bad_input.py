@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from axiom import cli, search
-from axiom.analysts.judge import Judge
+from axiom.analysts.judge import Budget, Judge
 from axiom.analysts.rules import RuleBasedAnalyst
 from axiom.models import Company
 from axiom.pipelines import prices
@@ -285,8 +285,32 @@ def test_events_over_the_cap_are_kept_as_rejects_and_the_newest_land(clean_store
 def test_the_paid_analyst_stops_at_its_cap_and_the_rules_answer_the_rest(clean_stores, pg, caplog):
     answer = {"competitors": [{"symbol": "CVX", "intensity": 0.8, "rationale": "integrated peers"}]}
     fake = FakeAnthropic((200, message([tool_use("name_competitors", answer)])))
-    judge = Judge(pg, fake.analyst(), RuleBasedAnalyst(), max_calls=1)
+    judge = Judge(pg, fake.analyst(), RuleBasedAnalyst(), budget=Budget(per_process=1))
     with caplog.at_level("WARNING"):
         judgements = judge.competitors(UNIVERSE, UNIVERSE)
     assert [j.analyst for j in judgements] == ["claude", "rules", "rules"] and len(fake.requests) == 1
-    assert "its cap of 1 calls is reached" in caplog.text
+    assert "this process's cap of 1 claude calls is reached" in caplog.text
+    assert judgements[1].why == "this process's cap of 1 claude calls is reached"
+
+
+def test_every_judge_of_a_process_spends_from_one_budget(pg, monkeypatch):
+    from axiom.analysts import judge as judges
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-real")
+    first, second = judges.judge_from_env(pg), judges.judge_from_env(pg)  # e.g. two API requests
+    assert first.budget is second.budget is judges.PROCESS_BUDGET
+
+
+def test_past_the_ledgers_daily_budget_the_rules_answer_and_say_why(clean_stores, pg):
+    def peer(symbol):
+        answer = {"competitors": [{"symbol": symbol, "intensity": 0.8, "rationale": "integrated peers"}]}
+        return 200, message([tool_use("name_competitors", answer)])
+
+    fake = FakeAnthropic(peer("CVX"), peer("XOM"))
+    spent = Judge(pg, fake.analyst(), RuleBasedAnalyst()).competitors(UNIVERSE[:2], UNIVERSE)
+    assert [j.analyst for j in spent] == ["claude", "claude"]
+    # another process, a fresh per-process budget: the day's two calls are the ledger's, counted for everyone
+    later = Judge(pg, fake.analyst(), RuleBasedAnalyst(), budget=Budget(per_process=100, per_day=2))
+    [judgement] = later.competitors(UNIVERSE[2:], UNIVERSE)
+    assert judgement.analyst == "rules" and len(fake.requests) == 2
+    assert judgement.why == "today's budget of 2 claude calls (AXIOM_DAILY_ANALYST_CALLS) is spent"

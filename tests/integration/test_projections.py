@@ -120,3 +120,46 @@ def test_the_rebuild_dag_brings_a_store_back_in_line(pg, stores, dagbag):
 
     with pytest.raises(ParamValidationError, match="param stores: 'mysql' is not one of"):  # refused at the trigger
         dagbag.dags["rebuild_projections"].test(run_conf={"stores": ["mysql"]})
+
+
+def test_a_reader_during_a_rebuild_sees_the_old_picture_or_the_new_never_none(pg, stores):
+    """A poller reads a key, a node count and a collection count while each store is rebuilt."""
+    import threading
+
+    r, driver, chroma = stores["redis"], stores["neo4j"], stores["chroma"]
+    key = cache.latest_price_key("AAPL")
+    before = {"redis": r.get(key), "neo4j": graph.counts(driver), "chroma": vectors.collection_counts(chroma)}
+    seen = {"redis": set(), "neo4j": [], "chroma": []}
+    done = threading.Event()
+
+    def poll():
+        while not done.is_set():
+            seen["redis"].add(r.get(key))
+            seen["neo4j"].append(graph.counts(driver)["nodes"]["Stock"])
+            seen["chroma"].append(vectors.collection_counts(chroma).get(vectors.PRICE_PATTERNS, 0))
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        for store in projections.STORES:
+            projections.rebuild(pg, store, stores[store])
+    finally:
+        done.set()
+        poller.join()
+    assert seen["redis"] == {before["redis"]}
+    assert len(seen["neo4j"]) > 3 and set(seen["neo4j"]) == {before["neo4j"]["nodes"]["Stock"]}
+    assert set(seen["chroma"]) == {before["chroma"][vectors.PRICE_PATTERNS]}
+    assert drifted(pg, stores) == {}
+
+
+def test_a_rebuild_that_fails_halfway_leaves_the_old_picture(pg, stores):
+    r = stores["redis"]
+    before = cache.projected(r)
+    pg.execute("ALTER TABLE sector_momentum RENAME TO sector_momentum_away")  # a step after cache_latest fails
+    try:
+        with pytest.raises(Exception, match="sector_momentum"):
+            projections.rebuild(pg, "redis", r)
+    finally:
+        pg.execute("ALTER TABLE sector_momentum_away RENAME TO sector_momentum")
+    assert cache.projected(r) == before  # nothing emptied, nothing lost: the values written again are the same
+    assert drifted(pg, stores) == {}

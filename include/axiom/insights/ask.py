@@ -69,7 +69,7 @@ def ask(
     facts = module.gather(stores, rec, request)
     judgement = judge.answer(question, facts)
     if judgement.analyst != first.name:
-        rec.note(f"the {judgement.analyst} analyst answered: {first.name} gave no valid answer")
+        rec.note(f"the {judgement.analyst} analyst answered: {judgement.why}")
     keep = use_cache and not rec.gaps
     insight = Insight(
         question=question,

@@ -146,7 +146,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         ledger.prices.CLOSES_SQL,
         {"symbols": read, "since": since, "until": as_of},
         lambda: wide(ledger.prices.closes(conn, read, since=since, until=as_of)),
-        lambda w: {"sessions": len(w), "symbols": w.shape[1], "last": w.index[-1].date()},
+        lambda w: {"sessions": len(w), "symbols": w.shape[1], "last": w.index[-1].date(), "close": w[symbol].iloc[-1]},
     )
     own = closes[symbol].dropna()
     if request.newest == as_of:  # Redis holds the newest session's close, nothing older

@@ -22,7 +22,7 @@ Writes go through one pipeline round trip per batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 PRICE_UPDATES = "price_updates"
@@ -219,14 +219,21 @@ def projected(client) -> dict[str, dict]:
     return out
 
 
-def delete_projected(client) -> int:
-    """Delete every key of the projected families; return how many went."""
-    deleted = 0
-    for family in PROJECTED_FAMILIES:
-        keys = list(client.scan_iter(match=family, count=1000))
-        for start in range(0, len(keys), 1000):
-            deleted += client.delete(*keys[start : start + 1000])
-    return deleted
+def delete_keys(client, keys: Sequence[str]) -> int:
+    """Delete these keys (a repair's extras); return how many went."""
+    return sum(client.delete(*keys[start : start + 1000]) for start in range(0, len(keys), 1000))
+
+
+def replace_sets(client, members: dict[str, dict[str, float]]) -> int:
+    """Set each sorted set to exactly these members, each in one transaction: a reader sees the old set or
+    the new one, never an empty one."""
+    pipe = client.pipeline(transaction=True)
+    for key, scored in members.items():
+        pipe.delete(key)
+        if scored:
+            pipe.zadd(key, scored)
+    pipe.execute()
+    return len(members)
 
 
 def flush(client) -> None:

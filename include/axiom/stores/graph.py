@@ -337,11 +337,26 @@ PROJECTED = {
     " [r.sensitivity, r.observations] AS value",
     "CORRELATED_WITH": "MATCH (a:Stock)-[r:CORRELATED_WITH]->(b:Stock) RETURN [a.symbol, b.symbol, r.window] AS key,"
     " [r.coefficient, r.as_of, r.explanation, r.observations] AS value",
-    "ROTATES_TO": "MATCH (a:Sector)-[r:ROTATES_TO]->(b:Sector) RETURN [a.name, b.name, r.as_of] AS key,"
+    "ROTATES_TO": "MATCH (a:Sector)-[r:ROTATES_TO]->(b:Sector) RETURN [a.name, b.name, toString(r.as_of)] AS key,"
     " r.strength AS value",
 }
 
-DELETE_PROJECTED = "MATCH (n) WHERE NOT n:Sector CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+# what a repair deletes that the ledger does not imply, per kind, by the keys ``projected`` gives
+DELETE_EXTRA = {
+    "Stock": "UNWIND $keys AS k MATCH (s:Stock {symbol: k}) DETACH DELETE s",
+    "Company": "UNWIND $keys AS k MATCH (c:Company {symbol: k}) OPTIONAL MATCH (c)-[r:BELONGS_TO|COMPETES_WITH]-()"
+    " DELETE r REMOVE c:Company",
+    "COMPETES_WITH": "UNWIND $keys AS k MATCH (:Company {symbol: k[0]})-[r:COMPETES_WITH]->(:Company {symbol: k[1]})"
+    " DELETE r",
+    "MarketEvent": "UNWIND $keys AS k MATCH (e:MarketEvent {event_id: k}) DETACH DELETE e",
+    "AFFECTED_BY": "UNWIND $keys AS k MATCH (:Stock {symbol: k[0]})-[r:AFFECTED_BY]->(:MarketEvent {event_id: k[1]})"
+    " DELETE r",
+    "AFFECTS": "UNWIND $keys AS k MATCH (:MarketEvent {event_id: k[0]})-[r:AFFECTS]->(:Sector {name: k[1]}) DELETE r",
+    "CORRELATED_WITH": "UNWIND $keys AS k MATCH (:Stock {symbol: k[0]})-[r:CORRELATED_WITH {window: k[2]}]->"
+    "(:Stock {symbol: k[1]}) DELETE r",
+    "ROTATES_TO": "UNWIND $keys AS k MATCH (:Sector {name: k[0]})-[r:ROTATES_TO]->(:Sector {name: k[1]})"
+    " WHERE r.as_of = date(k[2]) DELETE r",
+}
 
 
 def projected(driver) -> dict[str, dict]:
@@ -356,11 +371,12 @@ def projected(driver) -> dict[str, dict]:
     return out
 
 
-def delete_projected(driver) -> int:
-    """Delete every node and edge the pipelines project (Sector nodes stay: they carry no data of their own)."""
+def delete_extra(driver, kind: str, keys: list) -> int:
+    """Delete the nodes or edges of ``kind`` with these keys (a repair's extras), in one transaction."""
     with driver.session() as session:
-        session.run(DROP_ROTATION, since=None).consume()
-        return session.run(DELETE_PROJECTED).consume().counters.nodes_deleted
+        session.execute_write(lambda tx: tx.run(DELETE_EXTRA[kind], keys=[list(k) if isinstance(k, tuple) else k
+                                                                          for k in keys]).consume())  # fmt: skip
+    return len(keys)
 
 
 def delete_all(driver) -> None:

@@ -173,8 +173,10 @@ def upsert_changed(
     embeddings=None,
     documents=None,
     batch_size: int = 4000,
+    force: bool = False,
 ) -> int:
-    """Upsert only the records whose content differs from what the collection holds.
+    """Upsert only the records whose content differs from what the collection holds (``force``: all of them,
+    as a repair does for records whose vector was changed under an unchanged digest).
 
     Each record's metadata carries ``digest``, a hash of its metadata, document and vector, so
     an unchanged record is recognised by one metadata read per batch, without reading vectors
@@ -190,7 +192,7 @@ def upsert_changed(
         for i, meta in enumerate(metadatas)
     ]
     held: dict[str, str | None] = {}
-    for start in range(0, len(ids), batch_size):
+    for start in range(0, 0 if force else len(ids), batch_size):
         got = collection.get(ids=list(ids[start : start + batch_size]), include=["metadatas"])
         held.update((key, (meta or {}).get("digest")) for key, meta in zip(got["ids"], got["metadatas"], strict=True))
     changed = [i for i, key in enumerate(ids) if held.get(key) != stamped[i]["digest"]]

@@ -45,3 +45,12 @@ def store(conn, rows: list[dict]) -> None:
                 for r in rows
             ],
         )
+
+
+def calls_today(conn, analyst: str) -> int:
+    """How many answers ``analyst`` gave (and the ledger kept) since the start of today, UTC: what it spent."""
+    return conn.execute(
+        "SELECT count(*) FROM analyst_judgement WHERE analyst = %s AND created_at >= date_trunc('day', now() AT TIME"
+        " ZONE 'UTC') AT TIME ZONE 'UTC'",
+        (analyst,),
+    ).fetchone()[0]
