@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from axiom import connections, schema
 
 RENAMES = list(schema.PROJECTION_RENAMES)
@@ -48,7 +50,7 @@ def test_older_names_in_redis_and_neo4j_are_renamed_once(clean_stores, pg, redis
         stock = dict(s.run("MATCH (c:Stock {symbol: 'AAPL'}) RETURN c").single()["c"])
         event = dict(s.run("MATCH (e:MarketEvent {event_id: 1}) RETURN e").single()["e"])
         impact = s.run("MATCH ()-[r:AFFECTED_BY]->() RETURN properties(r) AS p").single()["p"]
-    assert set(stock) == {"symbol", "close", "ts", "session", "adjusted"} and stock["close"] == 129.9
+    assert set(stock) == {"symbol", "close", "ts", "session", "adjusted"} and stock["close"] == pytest.approx(129.9)
     assert stock["session"].to_native() == date(2022, 12, 28)
     assert event == {"event_id": 1, "event_type": "fed_decision"} and impact == {"impact": 0.4}
     recorded = pg.execute("SELECT version FROM schema_migration WHERE version = ANY(%s)", (RENAMES,)).fetchall()

@@ -35,6 +35,12 @@ def rename_properties(driver) -> int:
         return sum(session.execute_write(lambda tx, q=q: tx.run(q).single()[0]) for q in RENAMED_PROPERTIES)
 
 
+def change_password(driver, old: str, new: str) -> None:
+    """Change the password of the driver's user (a new server's first login must, before anything else)."""
+    with driver.session(database="system") as session:
+        session.run("ALTER CURRENT USER SET PASSWORD FROM $old TO $new", old=old, new=new).consume()
+
+
 def _batches(rows: list[dict], size: int) -> Iterable[list[dict]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
