@@ -1,7 +1,7 @@
 """Divergence alerts: when correlated stocks move apart. Runs on every ``price_updates`` message (watched
 by the triggerer), and on every ``price_bar`` Asset event so an announcement missed while the triggerer
 was down is still handled. Each divergence goes to the ledger, the ``signal:stream`` Redis Stream and the
-``trading_signals`` channel, once.
+``signal_updates`` channel, once.
 """
 
 from __future__ import annotations

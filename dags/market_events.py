@@ -1,6 +1,6 @@
 """Pipeline 3 — market events: FOMC decisions and abnormal price moves (or live news) into the
 ledger, classified by the analyst, then MarketEvent nodes with AFFECTED_BY / AFFECTS edges in
-Neo4j, event documents in Chroma, recent events in Redis, and a market_events message each.
+Neo4j, event documents in Chroma, recent events in Redis, and a market_event_updates message each.
 """
 
 from __future__ import annotations

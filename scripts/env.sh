@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Sourced by every Axiom script: one place that knows where things live.
 # Usage as a wrapper: scripts/env.sh COMMAND [ARGS...] runs COMMAND inside Axiom's environment.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -7,19 +7,30 @@ cd "$ROOT"
 
 scripts/services.sh start-airflow
 
-# poll DAG_ID TRIES PICK ARG: every 5 s read the DAG's runs; PICK is Python over `runs` and `arg`
-# that prints a state. Stops at success or failed and echoes the last state.
+# poll DAG_ID TRIES MODE ARG: every 5 s read the DAG's runs and their state by MODE (run RUN_ID, or
+# asset-runs SINCE: see plugins/axiom_airflow/listings.py). Stops at success or failed; echoes the last state.
 poll() {
-  local dag_id=$1 tries=$2 pick=$3 arg=$4 state=waiting
+  local dag_id=$1 tries=$2 mode=$3 arg=$4 state=waiting
   for _ in $(seq "$tries"); do
-    state=$(airflow dags list-runs "$dag_id" -o json 2>/dev/null | python3 -c 'import json, sys
-runs = [r for line in sys.stdin if line.startswith("[") for r in json.loads(line)]  # skip log lines
-arg = sys.argv[2]
-exec(sys.argv[1])' "$pick" "$arg")
+    state=$(airflow dags list-runs "$dag_id" -o json 2>/dev/null | python -m axiom_airflow.listings "$mode" "$arg")
     case "$state" in success|failed) break ;; esac
     sleep 5
   done
   echo "$state"
+}
+
+# unpause DAG_ID...: once the dag-processor has parsed them (`airflow dags unpause` succeeds, saying
+# nothing, for a DAG it does not know yet, which is then created paused), every one unpaused
+unpause() {
+  local waiting
+  for _ in $(seq 60); do
+    waiting=$(airflow dags list -o json 2>/dev/null | python -m axiom_airflow.listings paused "$@")
+    [ -z "$waiting" ] && return 0
+    airflow dags unpause --treat-dag-id-as-regex --yes "^($(echo "$waiting" | paste -sd '|'))\$" >/dev/null 2>&1 || true
+    sleep 5
+  done
+  echo "[run] still paused or not parsed after 5 minutes: $waiting (scripts/env.sh airflow dags list-import-errors)" >&2
+  return 1
 }
 
 # report DAG_ID STATE: success returns 0; anything else says where to look and returns 1
@@ -33,29 +44,24 @@ report() {
 trigger_and_wait() {
   local dag_id=$1 conf=$2 run_id
   run_id="make_run__$(date -u +%Y%m%dT%H%M%S)"
-  for _ in $(seq 60); do  # the dag-processor needs a moment to parse new DAG files
-    airflow dags unpause "$dag_id" >/dev/null 2>&1 && break
-    sleep 5
-  done
+  unpause "$dag_id"
   echo "[run] $dag_id: triggering $run_id with $conf"
   airflow dags trigger "$dag_id" --run-id "$run_id" --conf "$conf" >/dev/null
-  report "$dag_id" "$(poll "$dag_id" 360 \
-    'print(next((r["state"] for r in runs if r["run_id"] == arg), "queued"))' "$run_id")"
+  report "$dag_id" "$(poll "$dag_id" 360 run "$run_id")"
 }
 
 # wait_for_asset_run DAG_ID SINCE: wait (20 min at most) until the runs that Asset events, not this
 # script, started after SINCE have all finished, and the newest succeeded
 wait_for_asset_run() {
   echo "[run] $1: waiting for the runs its Asset trigger started"
-  report "$1" "$(poll "$1" 240 '
-runs = [r for r in runs if r["run_id"].startswith("asset_triggered__") and r["run_after"] >= arg]
-busy = any(r["state"] in ("queued", "running") for r in runs)
-print("waiting" if busy or not runs else max(runs, key=lambda r: r["run_after"])["state"])' "$2")"
+  report "$1" "$(poll "$1" 240 asset-runs "$2")"
 }
 
+# the DAGs that run on Assets (divergence_alerts: price_updates and price_bar) or only when triggered,
+# so a trigger from the UI's form runs at once; each pipeline is unpaused when this script first runs it
+# (unpausing a scheduled DAG starts the run of its newest past schedule)
+unpause semantic_index divergence_alerts ask semantic_search evaluate_signals rebuild_projections
 since=$(date -u +%Y-%m-%dT%H:%M:%S)
-airflow dags unpause semantic_index >/dev/null 2>&1 || true
-airflow dags unpause divergence_alerts >/dev/null 2>&1 || true  # event-driven: price_updates and price_bar
 trigger_and_wait company_graph '{"symbols": [], "provider": "offline"}'
 trigger_and_wait price_ingestion '{"symbols": [], "start": null, "end": null, "provider": "offline"}'
 trigger_and_wait market_events '{"symbols": [], "start": null, "end": null, "k": 5.0, "window": 60, "provider": "offline"}'

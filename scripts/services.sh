@@ -14,8 +14,6 @@ set -euo pipefail
 log() { printf '[services] %s\n' "$*"; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# host, port, user, password and database of a connection URI from .env
-uri_part() { python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print({"host": p.hostname, "port": p.port or "", "user": u.unquote(p.username or ""), "password": u.unquote(p.password or ""), "db": p.path.lstrip("/")}[sys.argv[2]])' "$1" "$2"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_for() { # wait_for NAME SECONDS COMMAND...
   local name=$1 secs=$2; shift 2
@@ -25,13 +23,11 @@ wait_for() { # wait_for NAME SECONDS COMMAND...
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-PG_URI="$AIRFLOW_CONN_AXIOM_POSTGRES"
-PG_PORT="$(uri_part "$PG_URI" port)"; PG_USER="$(uri_part "$PG_URI" user)"
-PG_PASSWORD="$(uri_part "$PG_URI" password)"; PG_DB="$(uri_part "$PG_URI" db)"
-REDIS_PORT="$(uri_part "${AIRFLOW_CONN_AXIOM_REDIS%%\?*}" port)"
-NEO4J_PORT="$(uri_part "$AIRFLOW_CONN_AXIOM_NEO4J" port)"
-NEO4J_PASSWORD="$(uri_part "$AIRFLOW_CONN_AXIOM_NEO4J" password)"
-CHROMA_PORT="$(uri_part "$AIRFLOW_CONN_AXIOM_CHROMA" port)"
+# PG_HOST, PG_PORT, PG_LOGIN, PG_PASSWORD, PG_SCHEMA (the database), REDIS_PORT, NEO4J_PORT, CHROMA_PORT…:
+# one Python reads the connection variables by name, so no URI or password is on a command line
+parts="$(python3 -m axiom.connections parts PG=axiom_postgres REDIS=axiom_redis NEO4J=axiom_neo4j CHROMA=axiom_chroma)" \
+  || die "cannot read the connection variables (.env, .env.local)"
+eval "$parts"
 
 # pg_dir: the cluster's folder, $STATE/postgres; but when root runs this and the postgres user cannot
 # reach the state folder (a clone in a private folder, such as one `mktemp -d` made), a folder of the
@@ -59,7 +55,7 @@ start_postgres() {
       log "postgres: initialising a cluster in $dir/data"
       local pw; pw="$(mktemp)"; printf '%s\n' "$PG_PASSWORD" > "$pw"  # mode 600: read by initdb alone
       [ "$(id -u)" = 0 ] && chown postgres: "$pw"
-      as_postgres "$bin/initdb" -D "$dir/data" -U "$PG_USER" --pwfile="$pw" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+      as_postgres "$bin/initdb" -D "$dir/data" -U "$PG_LOGIN" --pwfile="$pw" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
       rm -f "$pw"
     fi
     log "postgres: starting on 127.0.0.1:$PG_PORT"
@@ -67,10 +63,10 @@ start_postgres() {
       -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_wal_size=2GB -c shared_buffers=256MB" start >/dev/null
   fi
   local db
-  for db in "$PG_DB" "${PG_DB}_test" airflow airflow_test; do
-    if [ -z "$(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+  for db in "$PG_SCHEMA" "${PG_SCHEMA}_test" airflow airflow_test; do
+    if [ -z "$(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_LOGIN" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       log "postgres: creating database $db"
-      PGPASSWORD="$PG_PASSWORD" psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -c "CREATE DATABASE \"$db\""
+      PGPASSWORD="$PG_PASSWORD" psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_LOGIN" -d postgres -c "CREATE DATABASE \"$db\""
     fi
   done
 }
@@ -102,17 +98,9 @@ start_neo4j() { # start_neo4j HOME PORT DATABASE: a Neo4j server whose one datab
     > "$home/logs/console.log" 2>&1 &
   echo $! > "$home/neo4j.pid"
   wait_for neo4j 120 port_open "$port"
-  if $first; then  # over Bolt, from the environment: the password is on no command line and in no file
+  if $first; then  # over Bolt, read from AIRFLOW_CONN_AXIOM_NEO4J: the password is on no command line and in no file
     log "neo4j: setting the initial password"
-    NEO4J_PORT="$port" NEO4J_PASSWORD="$NEO4J_PASSWORD" wait_for "neo4j's first login" 60 "$VENV/bin/python" -c '
-import os, sys
-from neo4j import GraphDatabase
-uri = "bolt://127.0.0.1:" + os.environ["NEO4J_PORT"]
-try:
-    with GraphDatabase.driver(uri, auth=("neo4j", "neo4j")) as d, d.session(database="system") as s:
-        s.run("ALTER CURRENT USER SET PASSWORD FROM $old TO $new", old="neo4j", new=os.environ["NEO4J_PASSWORD"]).consume()
-except Exception as exc:
-    sys.exit(f"{type(exc).__name__}: {exc}")'
+    wait_for "neo4j's first login" 60 "$VENV/bin/python" -m axiom.connections neo4j-first-password "$port"
   fi
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what Axiom needs on a bare Debian machine; every step is skipped when already done.
-#   Debian packages: PostgreSQL, Redis (and the tools the scripts use)
+#   Debian packages: PostgreSQL, Redis (and the tools the scripts and tests use)
 #   Python virtualenv from requirements.txt (re-installed only when requirements.txt changes)
 #   Neo4j Community server jars from Maven Central (services/neo4j/pom.xml)
 #   npm packages: the Compose specification's JSON schema (tests) and ECharts (the Axiom page)
@@ -21,6 +21,7 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v npm >/dev/null || missing+=(npm)
 command -v chromium >/dev/null || missing+=(chromium)  # the browser test drives Debian's headless Chromium
+command -v strace >/dev/null || missing+=(strace)  # a test reads the command line of every process services.sh starts
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   sudo_if_needed apt-get update -qq

@@ -3,9 +3,9 @@ with |r| at least ``min_coefficient`` that involves an updated symbol, the newes
 spread against what the pair's last 60 sessions predict (``axiom.analytics.divergence``). |z| at
 least ``z_threshold`` is a divergence.
 
-Each divergence is written once: first to the ledger (``trading_signal``, idempotent on pair,
+Each divergence is written once: first to the ledger (``signal``, idempotent on pair,
 session and kind), then, for those not yet streamed, to the Redis Stream ``signal:stream`` (consumer
-groups: a consumer that was away reads what it missed) and the ``trading_signals`` channel (live
+groups: a consumer that was away reads what it missed) and the ``signal_updates`` channel (live
 listeners), and marked streamed. A retried or repeated run adds nothing.
 """
 

@@ -1,6 +1,6 @@
 """``python -m axiom``: the domain functions from a shell, without Airflow.
 
-python -m axiom migrate                      apply the PostgreSQL and Neo4j schema (and renamed Redis keys)
+python -m axiom migrate                      the PostgreSQL and Neo4j schema; stored names renamed since, once
 python -m axiom status [--no-drift]          counts per store and the drift summary, as one JSON object
 python -m axiom ingest [--symbols AAPL,MSFT] [--start 2022-01-01] [--end 2022-12-31] [--provider offline]
 python -m axiom synth [--symbols 500] [--years 10] [--seed 7]   write the synthetic (simulated) universe
@@ -37,12 +37,11 @@ from axiom.validation import parse_date
 
 
 def cmd_migrate(args, settings: Settings) -> None:
-    with connections.postgres() as pg:
+    with connections.postgres() as pg, connections.neo4j() as driver:
         applied = schema.migrate_postgres(pg)
-    with connections.neo4j() as driver:
         statements = schema.migrate_neo4j(driver)
-    moved = schema.migrate_redis(connections.redis())
-    print(json.dumps({"postgres_applied": applied, "neo4j_statements": statements, "redis_keys_moved": moved}))
+        renamed = schema.migrate_projections(pg, redis_client=connections.redis(), driver=driver)
+    print(json.dumps({"postgres_applied": applied, "neo4j_statements": statements, "projection_renames": renamed}))
 
 
 def cmd_status(args, settings: Settings) -> None:

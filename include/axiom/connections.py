@@ -1,12 +1,22 @@
 """Clients for the four stores built from the ``AIRFLOW_CONN_*`` variables, without Airflow.
 
 Airflow tasks get the same clients from the provider hooks; the CLI, tests and benchmarks use
-these, so both read one configuration.
+these, so both read one configuration. For scripts/services.sh (``ps`` shows every process's
+arguments to every user, so no URI or password may be an argument; each is read from its
+variable by name):
+
+    python -m axiom.connections parts PG=axiom_postgres REDIS=axiom_redis ...
+        each connection's host, port, login, password and schema (for PostgreSQL: the database) as
+        shell assignments ``PG_HOST=...``, for ``eval``
+    python -m axiom.connections neo4j-first-password PORT
+        set the password of ``axiom_neo4j`` on a new Neo4j server on 127.0.0.1:PORT
 """
 
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -139,3 +149,49 @@ def empty_test_stores(pg, redis_client, driver, chroma_client) -> None:
     cache.flush(redis_client)
     graph.delete_all(driver)
     vectors.delete_collections(chroma_client, [c.name for c in chroma_client.list_collections()])
+
+
+PARTS = ("host", "port", "login", "password", "schema")
+
+
+def shell_assignments(prefixed: dict[str, str]) -> str:
+    """``{PREFIX}_{PART}=value`` lines, quoted for a POSIX shell, for each prefix -> connection id."""
+    lines = []
+    for prefix, conn_id in prefixed.items():
+        info = connection_info(conn_id)
+        lines += [f"{prefix}_{part.upper()}={shlex.quote(str(getattr(info, part) or ''))}" for part in PARTS]
+    return "\n".join(lines)
+
+
+def set_neo4j_first_password(port: int) -> None:
+    """A new Neo4j server accepts only neo4j/neo4j until its password is changed: change it, over Bolt,
+    to the password of the ``axiom_neo4j`` connection."""
+    from neo4j import GraphDatabase
+
+    from axiom.stores import graph
+
+    password = connection_info(config.NEO4J_CONN_ID).password
+    if not password:
+        raise RuntimeError(f"AIRFLOW_CONN_{config.NEO4J_CONN_ID.upper()} has no password")
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", "neo4j")) as driver:
+        graph.change_password(driver, "neo4j", password)
+
+
+def main(argv: list[str]) -> int:
+    try:
+        match argv:
+            case ["parts", *pairs] if pairs and all("=" in p for p in pairs):
+                print(shell_assignments(dict(p.split("=", 1) for p in pairs)))
+            case ["neo4j-first-password", port] if port.isdigit():
+                set_neo4j_first_password(int(port))
+            case _:
+                print(__doc__, file=sys.stderr)
+                return 2
+    except Exception as exc:  # a clear line for the script's log, never a traceback with a URI in it
+        print(f"axiom.connections: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

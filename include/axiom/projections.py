@@ -126,7 +126,7 @@ def expected_redis(conn) -> dict[str, dict]:
     return {
         "price:*:latest": _json(cache.latest_price_items(ledger.prices.latest_bars(conn, priced))),
         "company:*:metadata": _json(companies.metadata_items(conn)),
-        "event:*:recent": recent,
+        "market_event:*:recent": recent,
         "correlation:*": _json(matrix),
         cache.SECTOR_MOMENTUM: _json({cache.SECTOR_MOMENTUM: momentum} if momentum else {}),
     }

@@ -2,9 +2,11 @@
 
 PostgreSQL migrations are ``sql/NNN_name.sql`` files applied once each, in order, under an
 advisory lock and recorded in ``schema_migration``. Cypher files hold ``IF NOT EXISTS``
-statements and are safe to run every time. Redis key families renamed since an older version are
-moved to their new names (``axiom.stores.cache``). Chroma collections are created on first use by
-``axiom.stores.vectors`` with an explicit embedding function.
+constraints and are safe to run every time. Names the projections store that a later version
+renamed (Redis key families, Neo4j properties) are rewritten once per ledger and recorded in the
+same table: a store filled after a rename holds no old name, so nothing scans Redis or the graph
+at the start of every run. Chroma collections are created on first use by ``axiom.stores.vectors``
+with an explicit embedding function.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from axiom.stores import cache, ledger
+from axiom.stores import cache, graph, ledger
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,25 @@ def migrate_neo4j(driver) -> int:
     return len(statements)
 
 
-def migrate_redis(client) -> int:
-    """Move keys of renamed families to their new names; return how many moved."""
-    return cache.migrate_keys(client)
+# version -> (the client it takes, the rename): recorded in ``schema_migration`` beside the SQL files
+PROJECTION_RENAMES = {
+    "010_one_name_per_concept.redis": ("redis_client", cache.rename_recent_event_keys),
+    "010_one_name_per_concept.neo4j": ("driver", graph.rename_properties),
+}
+
+
+def migrate_projections(conn, *, redis_client, driver) -> list[str]:
+    """Apply the projection renames the ledger has not recorded (after ``migrate_postgres``); return the
+    versions applied now. Once all are recorded this is one ledger read."""
+    clients = {"redis_client": redis_client, "driver": driver}
+    applied_now: list[str] = []
+    with ledger.db.transaction(conn):
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('axiom.schema_migration'))")
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migration")}
+        for version, (client, rename) in PROJECTION_RENAMES.items():
+            if version in done:
+                continue
+            log.info("applying migration %s: %d renamed", version, rename(clients[client]))
+            conn.execute("INSERT INTO schema_migration (version) VALUES (%s)", (version,))
+            applied_now.append(version)
+    return applied_now

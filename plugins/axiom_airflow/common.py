@@ -89,8 +89,10 @@ def provider_param(description: str) -> Param:
 
 @task
 def migrate_schema() -> None:
-    """Apply the ledger migrations, the graph constraints and renamed Redis keys (idempotent, quick)."""
+    """Apply the ledger migrations, the graph constraints and the projection renames not yet recorded
+    (idempotent, quick: once applied, each migration is one ledger read)."""
     with StoreSession() as stores:
         schema.migrate_postgres(stores.ledger)
-        schema.migrate_neo4j(stores.client("driver"))
-        schema.migrate_redis(stores.client("redis_client"))
+        driver = stores.client("driver")
+        schema.migrate_neo4j(driver)
+        schema.migrate_projections(stores.ledger, redis_client=stores.client("redis_client"), driver=driver)

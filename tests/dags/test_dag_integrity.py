@@ -15,6 +15,20 @@ def test_every_dag_has_tags_and_retries(dagbag):
             assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
 
 
+def test_make_run_unpauses_every_dag(dagbag):
+    """scripts/run.sh unpauses the DAGs it triggers, then every other up front, so a run triggered from the UI
+    (the manual DAGs) or by an Asset event runs: a DAG left paused would wait forever."""
+    import re
+    from pathlib import Path
+
+    run_sh = (Path(__file__).resolve().parents[2] / "scripts" / "run.sh").read_text()
+    triggered = set(re.findall(r"^trigger_and_wait (\w+)", run_sh, re.MULTILINE))
+    [up_front] = re.findall(r"^unpause ([\w ]+)$", run_sh, re.MULTILINE)
+    assert triggered | set(up_front.split()) == set(dagbag.dags)
+    # up front only what no schedule starts: unpausing a scheduled DAG starts the run of its newest past schedule
+    assert all(type(dagbag.dags[d].timetable).__name__ != "CronTriggerTimetable" for d in up_front.split())
+
+
 def test_price_ingestion_shape(dagbag):
     dag = dagbag.dags["price_ingestion"]
     assert set(dag.params) == {"symbols", "start", "end", "provider"}

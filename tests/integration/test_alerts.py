@@ -39,7 +39,7 @@ def append_session(pg, day: str, moves: dict[str, float]) -> None:
 
 def test_a_divergent_session_is_alerted_once_everywhere(correlated, pg, redis_client, neo4j_driver):
     append_session(pg, "2022-12-29", {"XOM": 0.06, "CVX": -0.01, "KO": 0.0})  # XOM jumps, its twin does not
-    live = Subscriber(redis_client, cache.TRADING_SIGNALS)
+    live = Subscriber(redis_client, cache.SIGNAL_UPDATES)
     try:
         first = alerts.alert(pg, neo4j_driver, redis_client, alerts.AlertParams())
         again = alerts.alert(pg, neo4j_driver, redis_client, alerts.AlertParams())

@@ -129,7 +129,7 @@ def test_price_ingestion_runs_on_two_celery_workers(clean_stores, pg, redis_clie
     cached = {symbol: json.loads(redis_client.get(f"price:{symbol}:latest"))["close"] for symbol in SYMBOLS}
     assert cached == pytest.approx(last["close"].to_dict())
     with neo4j_driver.session() as session:
-        stocks = dict(session.run("MATCH (s:Stock) RETURN s.symbol, s.last_price").values())
+        stocks = dict(session.run("MATCH (s:Stock) RETURN s.symbol, s.close").values())
     assert stocks == pytest.approx(last["close"].to_dict())
     assert {m["symbol"] for m in price_patterns.get(include=["metadatas"])["metadatas"]} == set(SYMBOLS)
     assert sorted(m["symbol"] for m in subscriber.messages) == SYMBOLS

@@ -135,8 +135,8 @@ LIKE_FACTS = {
     "symbol": "XOM",
     "candidates": ["CVX", "RRC"],
     "candidates_facts": [
-        {"symbol": "CVX", "description_distance": 0.2, "competition": 0.9, "same_sector": True, "correlation": 0.8},
-        {"symbol": "RRC", "description_distance": 0.5, "competition": 0.2, "same_sector": True, "correlation": 0.4},
+        {"symbol": "CVX", "description_distance": 0.2, "competition": 0.9, "same_sector": True, "coefficient": 0.8},
+        {"symbol": "RRC", "description_distance": 0.5, "competition": 0.2, "same_sector": True, "coefficient": 0.4},
     ],
 }
 

@@ -74,7 +74,7 @@ def test_every_affected_by_impact_matches_the_ledger(built, pg, neo4j_driver):
         graph_impacts = {
             r["id"]: r["impact"]
             for r in s.run(
-                "MATCH (:Company)-[r:AFFECTED_BY]->(e:MarketEvent) RETURN e.event_id AS id, r.impact_score AS impact"
+                "MATCH (:Company)-[r:AFFECTED_BY]->(e:MarketEvent) RETURN e.event_id AS id, r.impact AS impact"
             )
         }
     assert ledger_impacts and graph_impacts == ledger_impacts
@@ -88,7 +88,7 @@ def test_projections_of_companies_and_events(built, pg, redis_client, chroma_cli
     meta = json.loads(redis_client.get("company:JPM:metadata"))
     assert (meta["sector"], meta["industry"]) == ("Financials", "Diversified Banks")
     assert redis_client.ttl("company:JPM:metadata") > 0
-    macro = redis_client.zrange("event:macro:recent", 0, -1)
+    macro = redis_client.zrange("market_event:macro:recent", 0, -1)
     assert len(macro) == 8  # the 2022 FOMC decisions
     assert chroma_client.get_collection("companies").count() == 20
     assert (
@@ -196,14 +196,17 @@ def test_bad_fundamentals_are_rejected_with_reasons(built, pg):
     assert pg.execute("SELECT count(*) FROM company_fundamentals").fetchone()[0] == 20
 
 
-def test_fed_decisions_are_announced_on_fed_events(built, pg, redis_client):
+def test_fed_decisions_are_announced_on_their_own_channel(built, pg, redis_client):
     from axiom.stores import cache
     from tests.support import Subscriber
 
     run_id = pg.execute(
         "SELECT max(run_id) FROM ingestion_run WHERE pipeline = 'market_events' AND origin IS NOT NULL"
     ).fetchone()[0]  # the DAG's run, not a test's
-    fed, everything = Subscriber(redis_client, cache.FED_EVENTS), Subscriber(redis_client, cache.MARKET_EVENTS)
+    fed, everything = (
+        Subscriber(redis_client, cache.FED_DECISION_UPDATES),
+        Subscriber(redis_client, cache.MARKET_EVENT_UPDATES),
+    )
     try:
         events.announce(pg, run_id, redis_client=redis_client)
     finally:

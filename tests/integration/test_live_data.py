@@ -130,7 +130,7 @@ def test_a_split_and_a_dividend_in_the_live_window_leave_no_false_return(
     assert latest["close"] == pytest.approx(truth["AAPL"].iloc[-1]) and latest["session"] == "2024-06-14"
     assert latest["adjusted"] is True
     with neo4j_driver.session() as s:
-        node = s.run("MATCH (s:Stock {symbol: 'AAPL'}) RETURN s.last_price AS p, s.last_session AS d, s.adjusted AS a")
+        node = s.run("MATCH (s:Stock {symbol: 'AAPL'}) RETURN s.close AS p, s.session AS d, s.adjusted AS a")
         node = node.single()
     assert node["p"] == pytest.approx(truth["AAPL"].iloc[-1]) and node["d"].to_native() == date(2024, 6, 14)
     assert node["a"] is True
@@ -238,5 +238,5 @@ def test_every_connection_path_is_in_utc_whatever_the_server_default(dagbag, cle
 
 
 def test_macro_events_never_share_a_key_with_a_symbol_named_macro():
-    assert cache.recent_events_key("MACRO") == "event:MACRO:recent"
-    assert cache.recent_events_key(None) == "event:macro:recent"
+    assert cache.recent_events_key("MACRO") == "market_event:MACRO:recent"
+    assert cache.recent_events_key(None) == "market_event:macro:recent"

@@ -27,8 +27,7 @@ def snapshot(pg, redis_client, neo4j_driver, price_patterns) -> dict:
     keys = sorted(k.decode() for k in redis_client.scan_iter(match="price:*:latest"))
     with neo4j_driver.session() as session:
         stocks = session.run(
-            "MATCH (s:Stock) RETURN s.symbol AS symbol, s.last_price AS price, toString(s.last_updated) AS updated"
-            " ORDER BY symbol"
+            "MATCH (s:Stock) RETURN s.symbol AS symbol, s.close AS price, toString(s.ts) AS updated ORDER BY symbol"
         ).data()
     vectors = price_patterns.get(include=["metadatas", "embeddings"])
     order = sorted(range(len(vectors["ids"])), key=vectors["ids"].__getitem__)
@@ -90,9 +89,7 @@ def test_dag_run_lands_in_all_four_stores_and_a_rerun_changes_nothing(
     with neo4j_driver.session() as session:
         stocks = {
             r["symbol"]: r
-            for r in session.run(
-                "MATCH (s:Stock) RETURN s.symbol AS symbol, s.last_price AS price, s.last_updated AS updated"
-            ).data()
+            for r in session.run("MATCH (s:Stock) RETURN s.symbol AS symbol, s.close AS price, s.ts AS updated").data()
         }
     assert sorted(stocks) == SYMBOLS
     for symbol in SYMBOLS:

@@ -24,3 +24,24 @@ def test_cache_is_redis(redis_client):
 
 def test_vector_store_is_a_chroma_server(chroma_client):
     assert chroma_client.heartbeat() > 0
+
+
+def test_no_password_is_on_a_command_line_while_services_sh_runs(tmp_path):
+    """``ps`` shows every process's arguments to every user. strace records the arguments of every
+    program services.sh and its children start: none holds a connection password."""
+    import subprocess
+
+    from tests.conftest import ROOT, connection_secrets
+
+    secrets = connection_secrets()
+    assert secrets, "the tests' connections have passwords"
+    for command in ("status", "start-test"):  # every command reads the connections; the test servers are up
+        trace = tmp_path / f"{command}.strace"
+        subprocess.run(
+            ["strace", "-f", "-qq", "-e", "trace=execve", "-s", "100000", "-o", str(trace),
+             str(ROOT / "scripts" / "services.sh"), command],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        started = [line for line in trace.read_text().splitlines() if "execve(" in line]
+        assert [line.split(", [")[0] for line in started if any(s in line for s in secrets)] == []  # pid, program
+        assert any('"-m", "axiom.connections", "parts"' in line for line in started), started[:3]

@@ -89,8 +89,8 @@ def test_cascade_ranks_the_deepest_post_hike_losses_first():
 
 def test_like_scores_follow_the_documented_weights():
     facts = [
-        {"symbol": "MSFT", "description_distance": 0.4, "competition": 0.8, "same_sector": True, "correlation": 0.5},
-        {"symbol": "KO", "description_distance": 0.3, "competition": 0.0, "same_sector": False, "correlation": -0.2},
+        {"symbol": "MSFT", "description_distance": 0.4, "competition": 0.8, "same_sector": True, "coefficient": 0.5},
+        {"symbol": "KO", "description_distance": 0.3, "competition": 0.0, "same_sector": False, "coefficient": -0.2},
     ]
     answer = RULES.answer("like", {"candidates": ["MSFT", "KO"], "candidates_facts": facts})
     scores = {r.name: r.score for r in answer.ranking}

@@ -183,8 +183,8 @@ def _buy(f: dict) -> dict:
     reasons = [f"{text} ({v:+g})" for text, v in signals] or ["no signal stands out"]
     reasons.append(f"rule total {total:+.1f}: BUY at +2 or more, SELL at -2 or less")
     if f.get("correlated"):
-        top = ", ".join(f"{c['symbol']} {c['correlation']:+.2f}" for c in f["correlated"][:3])
-        reasons.append(f"moves most with {top} (60-session return correlation; not scored)")
+        top = ", ".join(f"{c['symbol']} {c['coefficient']:+.2f}" for c in f["correlated"][:3])
+        reasons.append(f"moves most with {top} ({f['correlated'][0]['window']}-session return correlation; not scored)")
     return {
         "label": label,
         "confidence": round(min(0.95, 0.5 + 0.1 * abs(total)), 2),
@@ -253,14 +253,14 @@ def _like(f: dict) -> dict:
     scored = []
     for c in f["candidates_facts"]:
         graph = c["competition"] if c["competition"] else (0.10 if c["same_sector"] else 0.0)
-        score = 0.45 * (1 - c["description_distance"]) + 0.25 * graph + 0.30 * max(0.0, c["correlation"] or 0.0)
+        score = 0.45 * (1 - c["description_distance"]) + 0.25 * graph + 0.30 * max(0.0, c["coefficient"] or 0.0)
         why = [f"description distance {c['description_distance']:.2f}"]
         if c["competition"]:
             why.append(f"competes (intensity {c['competition']:.2f})")
         elif c["same_sector"]:
             why.append("same sector")
-        if c["correlation"] is not None:
-            why.append(f"60-session correlation {c['correlation']:+.2f}")
+        if c["coefficient"] is not None:
+            why.append(f"60-session correlation {c['coefficient']:+.2f}")
         scored.append({"name": c["symbol"], "score": round(score, 6), "reason": ", ".join(why)})
     ranked = sorted(scored, key=lambda r: -r["score"])[:5]
     reasons = [f"{r['name']}: {r['reason']}" for r in ranked[:3]] or ["no candidate found"]

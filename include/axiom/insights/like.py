@@ -78,7 +78,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
                 "description_distance": round(distance.get(c, 1.0), 4),
                 "competition": competition.get(c, 0.0),
                 "same_sector": c in same_sector,
-                "correlation": None if corr is None else round(corr, 4),
+                "coefficient": None if corr is None else round(corr, 4),
                 "price": None if prices[c] is None else prices[c].close,
             }
         )

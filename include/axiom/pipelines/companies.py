@@ -158,10 +158,10 @@ def cache_metadata(conn, run_id: int, *, redis_client, ttl_seconds: int) -> int:
 
 
 def announce(conn, run_id: int, *, redis_client) -> int:
-    """Last: one ``graph_updates`` message per company, then the run is marked succeeded."""
+    """Last: one ``company_updates`` message per company, then the run is marked succeeded."""
     symbols = ledger.runs.scope(conn, run_id).symbols
     sent, received = cache.publish(
-        redis_client, cache.GRAPH_UPDATES, [{"symbol": s, "type": "company", "run_id": run_id} for s in symbols]
+        redis_client, cache.COMPANY_UPDATES, [{"symbol": s, "type": "company", "run_id": run_id} for s in symbols]
     )
     ledger.runs.finish(conn, run_id, "succeeded", {"announced": sent, "received": received})
     return sent

@@ -5,7 +5,7 @@ and abnormal daily moves found in the ledger's prices. A macro event (an FOMC de
 a measured sensitivity per sector: min(1, mean |z| / 3) over the sector's stocks on the decision
 day, z being each stock's return against the std of its previous ``window`` returns. In the graph
 the decision ``AFFECTS`` each sector with that sensitivity, so it reaches every company within
-two hops; company events link by ``(Stock:Company)-[:AFFECTED_BY {impact_score}]->(MarketEvent)``.
+two hops; company events link by ``(Stock:Company)-[:AFFECTED_BY {impact}]->(MarketEvent)``.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def vectorise_events(conn, run_id: int, *, chroma_client) -> int:
 
 
 def recent_scores(events: list[dict]) -> dict[str, dict[str, float]]:
-    """``event:{SYMBOL}:recent`` key -> {event id: event time}: the members the events add."""
+    """``market_event:{SYMBOL}:recent`` key -> {event id: event time}: the members the events add."""
     scored: dict[str, dict[str, float]] = {}
     for e in events:
         scored.setdefault(cache.recent_events_key(e["symbol"]), {})[str(e["event_id"])] = e["occurred_at"].timestamp()
@@ -259,13 +259,14 @@ def recent_scores(events: list[dict]) -> dict[str, dict[str, float]]:
 
 
 def cache_recent(conn, run_id: int, *, redis_client) -> int:
-    """Redis ``event:{SYMBOL}:recent`` sorted sets (score = event time), trimmed to the newest 50."""
+    """Redis ``market_event:{SYMBOL}:recent`` sorted sets (score = event time), trimmed to the newest 50."""
     return cache.add_recent(redis_client, recent_scores(_run_events(conn, run_id)), keep=RECENT_EVENTS_KEPT)
 
 
 def announce(conn, run_id: int, *, redis_client) -> int:
-    """Last: one ``market_events`` JSON message per event of the run (Fed decisions also on ``fed_events``,
-    so every pipeline can react to a rate decision at once), then the run is marked succeeded."""
+    """Last: one ``market_event_updates`` JSON message per event of the run (Fed decisions also on
+    ``market_event_updates:fed_decision``, so every pipeline can react to a rate decision at once), then the
+    run is marked succeeded."""
     messages = [
         {
             "event_id": e["event_id"],
@@ -278,8 +279,10 @@ def announce(conn, run_id: int, *, redis_client) -> int:
         }
         for e in _run_events(conn, run_id)
     ]
-    sent, received = cache.publish(redis_client, cache.MARKET_EVENTS, messages)
-    fed = cache.publish(redis_client, cache.FED_EVENTS, [m for m in messages if m["event_type"] == "fed_decision"])
+    sent, received = cache.publish(redis_client, cache.MARKET_EVENT_UPDATES, messages)
+    fed = cache.publish(
+        redis_client, cache.FED_DECISION_UPDATES, [m for m in messages if m["event_type"] == "fed_decision"]
+    )
     stats = {"announced": sent, "received": received, "fed_announced": fed.sent, "fed_received": fed.received}
     ledger.runs.finish(conn, run_id, "succeeded", stats)
     return sent

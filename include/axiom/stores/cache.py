@@ -1,20 +1,22 @@
 """Redis: the fast read path and the pub/sub channels that announce changes.
 
-Every key family and channel is named here once, singular ``{family}:{SYMBOL}:{what}``:
+Every key family and channel is named here once, by the naming rule of ``axiom.stores``: keys are
+``{concept}:{SYMBOL or scope}:{what}``, channels ``{concept}_updates``:
 
 * ``price:{SYMBOL}:latest``: JSON of the newest close, its bar time, session date and ``adjusted``
   flag (TTL; readers fall back to the ledger when it has expired, and say how stale it is);
 * ``company:{SYMBOL}:metadata``: JSON of a company's facts (TTL);
-* ``event:{SYMBOL}:recent``: sorted set of event ids by time; events about no single company
-  (FOMC decisions) go under ``event:macro:recent`` (lower case, so no ticker can collide);
+* ``market_event:{SYMBOL}:recent``: sorted set of event ids by time; events about no single company
+  (FOMC decisions) go under ``market_event:macro:recent`` (lower case, so no ticker can collide);
 * ``correlation:matrix:latest`` and ``correlation:{SYMBOL}:top``: the latest matrix and each
   symbol's strongest pairs (TTL);
 * ``sector:momentum:latest``: each sector's returns and momentum score at the newest session (TTL);
 * ``insight:{hash}``: an answer to a user's question (TTL);
 * ``signal:stream``: a Redis Stream of trading signals, read by consumer groups (a consumer that was
   away reads what it missed, and acknowledges it);
-* channels ``price_updates``, ``graph_updates``, ``market_events`` (and ``fed_events`` for Federal
-  Reserve decisions), ``correlation_updates``, ``trading_signals`` (live listeners).
+* channels ``price_updates``, ``company_updates``, ``market_event_updates`` (and
+  ``market_event_updates:fed_decision`` for Federal Reserve decisions alone), ``correlation_updates``,
+  ``signal_updates`` (live listeners).
 
 Writes go through one pipeline round trip per batch.
 """
@@ -76,9 +78,9 @@ def publish(client, channel: str, messages: Iterable[dict]) -> Published:
     return Published(len(receivers), sum(receivers))
 
 
-GRAPH_UPDATES = "graph_updates"
-MARKET_EVENTS = "market_events"
-FED_EVENTS = "fed_events"
+COMPANY_UPDATES = "company_updates"
+MARKET_EVENT_UPDATES = "market_event_updates"
+FED_DECISION_UPDATES = f"{MARKET_EVENT_UPDATES}:fed_decision"
 MACRO = "macro"
 
 
@@ -88,20 +90,27 @@ def company_metadata_key(symbol: str) -> str:
 
 def recent_events_key(symbol: str | None) -> str:
     """Per-symbol recent events; events about no single company (FOMC decisions) go under ``macro``."""
-    return f"event:{symbol or MACRO}:recent"
+    return f"market_event:{symbol or MACRO}:recent"
 
 
-def migrate_keys(client) -> int:
-    """Merge the recent-event sets of the old ``events:{SYMBOL}:recent`` family into ``event:…:recent``."""
+# the recent-event families of older versions: ``events:{SYMBOL}:recent`` (macro: ``MACRO``), then
+# ``event:{SYMBOL}:recent`` (macro: ``macro``)
+OLD_RECENT_EVENT_FAMILIES = (("events:*:recent", "MACRO"), ("event:*:recent", MACRO))
+
+
+def rename_recent_event_keys(client) -> int:
+    """Merge the recent-event sets of the older families into ``market_event:{SYMBOL}:recent``; return how
+    many keys moved. It SCANs the keyspace, so ``axiom.schema`` runs it once per ledger, not per run."""
     moved = 0
-    for old in client.scan_iter(match="events:*:recent", count=1000):
-        symbol = old.decode().split(":")[1]
-        new = recent_events_key(None if symbol == "MACRO" else symbol)
-        pipe = client.pipeline(transaction=True)
-        pipe.zunionstore(new, [new, old], aggregate="MAX")
-        pipe.delete(old)
-        pipe.execute()
-        moved += 1
+    for pattern, macro in OLD_RECENT_EVENT_FAMILIES:
+        for old in client.scan_iter(match=pattern, count=1000):
+            symbol = old.decode().split(":")[1]
+            new = recent_events_key(None if symbol == macro else symbol)
+            pipe = client.pipeline(transaction=True)
+            pipe.zunionstore(new, [new, old], aggregate="MAX")
+            pipe.delete(old)
+            pipe.execute()
+            moved += 1
     return moved
 
 
@@ -132,7 +141,7 @@ def top_correlations_key(symbol: str) -> str:
     return f"correlation:{symbol}:top"
 
 
-TRADING_SIGNALS = "trading_signals"
+SIGNAL_UPDATES = "signal_updates"
 SIGNAL_STREAM = "signal:stream"
 
 
@@ -142,7 +151,7 @@ def stream_signals(client, signals: list[dict]) -> list[str]:
     for signal in signals:
         body = json.dumps(signal, sort_keys=True, default=str)
         pipe.xadd(SIGNAL_STREAM, {"signal": body})
-        pipe.publish(TRADING_SIGNALS, body)
+        pipe.publish(SIGNAL_UPDATES, body)
     replies = pipe.execute()
     return [r.decode() if isinstance(r, bytes) else r for r in replies[0::2]]
 
@@ -183,7 +192,7 @@ SECTOR_MOMENTUM = "sector:momentum:latest"
 KEY_FAMILIES = {
     "price_latest_keys": "price:*:latest",
     "company_metadata_keys": "company:*:metadata",
-    "recent_event_keys": "event:*:recent",
+    "market_event_recent_keys": "market_event:*:recent",
     "correlation_keys": "correlation:*",
     "insight_keys": "insight:*",
     "sector_keys": "sector:*",
@@ -197,7 +206,13 @@ def key_counts(client) -> dict[str, int]:
 
 
 # the key families that project the ledger (answers and the signal stream are deliveries, not projections)
-PROJECTED_FAMILIES = ("price:*:latest", "company:*:metadata", "event:*:recent", "correlation:*", SECTOR_MOMENTUM)
+PROJECTED_FAMILIES = (
+    "price:*:latest",
+    "company:*:metadata",
+    "market_event:*:recent",
+    "correlation:*",
+    SECTOR_MOMENTUM,
+)
 
 
 def projected(client) -> dict[str, dict]:
@@ -207,12 +222,12 @@ def projected(client) -> dict[str, dict]:
         keys = sorted(k.decode() for k in client.scan_iter(match=family, count=1000))
         pipe = client.pipeline(transaction=False)
         for key in keys:
-            if family == "event:*:recent":
+            if family == "market_event:*:recent":
                 pipe.zrange(key, 0, -1, withscores=True)
             else:
                 pipe.get(key)
         values = pipe.execute()
-        if family == "event:*:recent":
+        if family == "market_event:*:recent":
             out[family] = {k: {m.decode(): score for m, score in v} for k, v in zip(keys, values, strict=True)}
         else:
             out[family] = {k: json.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 MERGE_STOCKS = """
 UNWIND $rows AS row
 MERGE (s:Stock {symbol: row.symbol})
-SET s.last_price = row.close, s.last_updated = row.ts, s.last_session = row.session, s.adjusted = row.adjusted
+SET s.close = row.close, s.ts = row.ts, s.session = row.session, s.adjusted = row.adjusted
 """
 
 
@@ -15,6 +15,30 @@ def database_name(driver) -> str:
     """The name of the Neo4j database the driver's sessions use by default."""
     with driver.session() as session:
         return session.run("CALL db.info() YIELD name RETURN name").single()["name"]
+
+
+# properties older versions stored under other names, each rewritten to its name now; ``axiom.schema``
+# runs them once per ledger (a graph drawn since holds none of the old names)
+RENAMED_PROPERTIES = (
+    "MATCH (e:MarketEvent) WHERE e.type IS NOT NULL SET e.event_type = e.type REMOVE e.type RETURN count(e)",
+    "MATCH (s:Stock) WHERE s.last_price IS NOT NULL"
+    " SET s.close = s.last_price, s.ts = s.last_updated, s.session = s.last_session"
+    " REMOVE s.last_price, s.last_updated, s.last_session RETURN count(s)",
+    "MATCH ()-[r:AFFECTED_BY]->() WHERE r.impact_score IS NOT NULL"
+    " SET r.impact = r.impact_score REMOVE r.impact_score RETURN count(r)",
+)
+
+
+def rename_properties(driver) -> int:
+    """Rewrite the properties of older versions to their names now; return how many nodes and edges changed."""
+    with driver.session() as session:
+        return sum(session.execute_write(lambda tx, q=q: tx.run(q).single()[0]) for q in RENAMED_PROPERTIES)
+
+
+def change_password(driver, old: str, new: str) -> None:
+    """Change the password of the driver's user (a new server's first login must, before anything else)."""
+    with driver.session(database="system") as session:
+        session.run("ALTER CURRENT USER SET PASSWORD FROM $old TO $new", old=old, new=new).consume()
 
 
 def _batches(rows: list[dict], size: int) -> Iterable[list[dict]]:
@@ -101,7 +125,7 @@ SET e.event_type = row.event_type, e.date = row.date, e.title = row.title, e.sou
 WITH e, row WHERE row.symbol IS NOT NULL
 MERGE (c:Stock {symbol: row.symbol})
 MERGE (c)-[r:AFFECTED_BY]->(e)
-SET r.impact_score = row.impact
+SET r.impact = row.impact
 """
 
 MERGE_SECTOR_EXPOSURE = """
@@ -274,7 +298,7 @@ WITH c, s, competitors, collect(DISTINCT {symbol: q.symbol, coefficient: r.coeff
 OPTIONAL MATCH (c)-[a:AFFECTED_BY]->(e:MarketEvent) WHERE e.date <= date($as_of)
 WITH c, s, competitors, correlated, e, a ORDER BY e.date DESC
 WITH c, s, competitors, correlated,
-     collect({event_id: e.event_id, title: e.title, date: toString(e.date), impact: a.impact_score})[..$events]
+     collect({event_id: e.event_id, title: e.title, date: toString(e.date), impact: a.impact})[..$events]
      AS events
 RETURN c.symbol AS symbol, c.name AS name, s.name AS sector, competitors, correlated, events
 """
@@ -322,8 +346,7 @@ ORDER BY a, b
 # --- the projection as a whole: what the drift check reads, and what a rebuild empties
 
 PROJECTED = {
-    "Stock": "MATCH (s:Stock)"
-    " RETURN s.symbol AS key, [s.last_price, s.last_updated, s.last_session, s.adjusted] AS value",
+    "Stock": "MATCH (s:Stock) RETURN s.symbol AS key, [s.close, s.ts, s.session, s.adjusted] AS value",
     "Company": "MATCH (c:Company) OPTIONAL MATCH (c)-[:BELONGS_TO]->(s:Sector) WITH c, s ORDER BY s.name"
     " WITH c, collect(s.name) AS sectors"
     " RETURN c.symbol AS key, [c.name, c.industry, c.market_cap_usd, c.debt_to_equity, c.as_of, sectors] AS value",
@@ -332,7 +355,7 @@ PROJECTED = {
     "MarketEvent": "MATCH (e:MarketEvent)"
     " RETURN e.event_id AS key, [e.event_type, e.date, e.title, e.source, e.impact, e.sentiment] AS value",
     "AFFECTED_BY": "MATCH (s:Stock)-[r:AFFECTED_BY]->(e:MarketEvent) RETURN [s.symbol, e.event_id] AS key,"
-    " r.impact_score AS value",
+    " r.impact AS value",
     "AFFECTS": "MATCH (e:MarketEvent)-[r:AFFECTS]->(s:Sector) RETURN [e.event_id, s.name] AS key,"
     " [r.sensitivity, r.observations] AS value",
     "CORRELATED_WITH": "MATCH (a:Stock)-[r:CORRELATED_WITH]->(b:Stock) RETURN [a.symbol, b.symbol, r.window] AS key,"

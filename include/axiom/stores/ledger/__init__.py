@@ -7,7 +7,7 @@ One module per table family owns that family's SQL; nothing outside this package
 * ``runs``: ``ingestion_run`` (each run's typed scope and its counters) and ``rejected_row``;
 * ``prices``: ``price_bar``;
 * ``companies``: ``company_fundamentals`` and ``company_competitor``;
-* ``events``: ``market_event`` and ``event_sector_sensitivity``;
+* ``events``: ``market_event`` and ``market_event_sector_sensitivity``;
 * ``correlations``: ``correlation``;
 * ``sectors``: ``sector_momentum``;
 * ``judgements``: ``analyst_judgement``;

@@ -89,10 +89,10 @@ PAIRS_OF_SQL = (
 
 def pairs_of(conn, symbol: str, *, window: int, as_of: date, limit: int) -> tuple[date | None, list[dict]]:
     """The strongest stored pairs of ``symbol`` in the newest ``window`` matrix dated on or before ``as_of``:
-    (that matrix's date or None, [{symbol, correlation, observations}] strongest first)."""
+    (that matrix's date or None, [{symbol, coefficient, window, observations}] strongest first)."""
     rows = conn.execute(PAIRS_OF_SQL, {"window": window, "as_of": as_of, "symbol": symbol, "limit": limit}).fetchall()
     pairs = [
-        {"symbol": b if a == symbol else a, "correlation": coefficient, "observations": observations}
+        {"symbol": b if a == symbol else a, "coefficient": coefficient, "window": window, "observations": observations}
         for _, a, b, coefficient, observations in rows
         if a is not None
     ]

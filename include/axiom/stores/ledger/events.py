@@ -1,5 +1,5 @@
 """``market_event`` (events from any source, keyed by (source, source_id), classified later) and
-``event_sector_sensitivity`` (how strongly a macro event moved each sector)."""
+``market_event_sector_sensitivity`` (how strongly a macro event moved each sector)."""
 
 from __future__ import annotations
 
@@ -88,9 +88,9 @@ def macro_events(conn, event_ids: list[int]) -> list[tuple[int, object]]:
 def replace_sensitivities(conn, event_ids: list[int], rows: list[tuple]) -> int:
     """Replace the sector sensitivities of ``event_ids`` with ``rows`` (event_id, sector, sensitivity, observations)."""
     with transaction(conn), conn.cursor() as cur:
-        cur.execute("DELETE FROM event_sector_sensitivity WHERE event_id = ANY(%s)", (list(event_ids),))
+        cur.execute("DELETE FROM market_event_sector_sensitivity WHERE event_id = ANY(%s)", (list(event_ids),))
         cur.executemany(
-            "INSERT INTO event_sector_sensitivity (event_id, sector, sensitivity, observations)"
+            "INSERT INTO market_event_sector_sensitivity (event_id, sector, sensitivity, observations)"
             " VALUES (%s, %s, %s, %s)",
             rows,
         )
@@ -100,8 +100,8 @@ def replace_sensitivities(conn, event_ids: list[int], rows: list[tuple]) -> int:
 def sensitivities(conn, event_ids: list[int]) -> list[dict]:
     """The sector sensitivities of ``event_ids``."""
     rows = conn.execute(
-        "SELECT event_id, sector, sensitivity, observations FROM event_sector_sensitivity WHERE event_id = ANY(%s)"
-        " ORDER BY event_id, sector",
+        "SELECT event_id, sector, sensitivity, observations FROM market_event_sector_sensitivity"
+        " WHERE event_id = ANY(%s) ORDER BY event_id, sector",
         (list(event_ids),),
     ).fetchall()
     return [dict(zip(("event_id", "sector", "sensitivity", "observations"), r, strict=True)) for r in rows]

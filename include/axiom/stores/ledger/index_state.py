@@ -32,8 +32,3 @@ def record(conn, collection: str, *, verified_run: int, ledger_count: int, chang
             " ledger_count = EXCLUDED.ledger_count, changes = EXCLUDED.changes, indexed_at = now()",
             (collection, verified_run, ledger_count, Jsonb(changes)),
         )
-
-
-def all_changes(conn) -> dict[str, dict]:
-    """What the last verification of each collection changed."""
-    return dict(conn.execute("SELECT collection, changes FROM index_state ORDER BY collection").fetchall())

@@ -214,19 +214,6 @@ def next_sessions(conn, since: date, count: int, *, until: date) -> list[date]:
     return [r[0].astimezone(UTC).date() for r in conn.execute(NEXT_SESSIONS_SQL, params).fetchall()]
 
 
-CLOSES_ON_SQL = "SELECT symbol, ts, close FROM price_bar WHERE symbol = ANY(%s) AND interval = %s AND ts = ANY(%s)"
-
-
-def closes_on(conn, symbols: list[str], sessions: list[date], *, interval: str = "1d") -> pd.DataFrame:
-    """Close prices (symbol, ts, close) on the given sessions only: a few rows per symbol, not its history."""
-    stamps = [utc_midnight(d) for d in sessions]
-    frame = pd.DataFrame(
-        conn.execute(CLOSES_ON_SQL, (list(symbols), interval, stamps)).fetchall(), columns=["symbol", "ts", "close"]
-    )
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    return frame
-
-
 # a skip scan over the primary key: one index probe per symbol instead of reading every bar
 SYMBOLS_SQL = (
     "WITH RECURSIVE s(symbol) AS ((SELECT symbol FROM price_bar WHERE interval = %(interval)s ORDER BY symbol LIMIT 1)"

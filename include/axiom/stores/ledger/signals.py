@@ -1,4 +1,4 @@
-"""``trading_signal`` (divergences of correlated pairs, an outbox for the stream) and
+"""``signal`` (divergences of correlated pairs, an outbox for the stream) and
 ``signal_evaluation`` (walk-forward evaluations of Axiom's signals)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def record(conn, signals: list[dict]) -> int:
         return 0
     with transaction(conn), conn.cursor() as cur:
         cur.executemany(
-            f"INSERT INTO trading_signal ({', '.join(SIGNAL_COLUMNS)})"
+            f"INSERT INTO signal ({', '.join(SIGNAL_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(SIGNAL_COLUMNS))}) ON CONFLICT (a, b, session, kind) DO NOTHING",
             [tuple(s[c] for c in SIGNAL_COLUMNS) for s in signals],
         )
@@ -29,7 +29,7 @@ def record(conn, signals: list[dict]) -> int:
 def unstreamed(conn) -> list[dict]:
     """Signals not yet written to the stream, oldest first."""
     rows = conn.execute(
-        f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM trading_signal WHERE streamed_at IS NULL ORDER BY created_at, a, b"
+        f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM signal WHERE streamed_at IS NULL ORDER BY created_at, a, b"
     ).fetchall()
     return [dict(zip(SIGNAL_COLUMNS, r, strict=True)) for r in rows]
 
@@ -37,7 +37,7 @@ def unstreamed(conn) -> list[dict]:
 def mark_streamed(conn, signals: list[dict]) -> None:
     with transaction(conn), conn.cursor() as cur:
         cur.executemany(
-            "UPDATE trading_signal SET streamed_at = now() WHERE a = %s AND b = %s AND session = %s AND kind = %s",
+            "UPDATE signal SET streamed_at = now() WHERE a = %s AND b = %s AND session = %s AND kind = %s",
             [(s["a"], s["b"], s["session"], s["kind"]) for s in signals],
         )
 
@@ -45,7 +45,7 @@ def mark_streamed(conn, signals: list[dict]) -> None:
 def latest(conn, limit: int = 10) -> list[dict]:
     """The newest signals."""
     rows = conn.execute(
-        f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM trading_signal ORDER BY session DESC, a, b LIMIT %s", (limit,)
+        f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM signal ORDER BY session DESC, a, b LIMIT %s", (limit,)
     ).fetchall()
     return [dict(zip(SIGNAL_COLUMNS, r, strict=True)) for r in rows]
 
