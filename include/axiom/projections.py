@@ -126,7 +126,7 @@ def expected_redis(conn) -> dict[str, dict]:
     return {
         "price:*:latest": _json(cache.latest_price_items(ledger.prices.latest_bars(conn, priced))),
         "company:*:metadata": _json(companies.metadata_items(conn)),
-        "market_event:*:recent": recent,
+        cache.RECENT_EVENT_FAMILY: recent,
         "correlation:*": _json(matrix),
         cache.SECTOR_MOMENTUM: _json({cache.SECTOR_MOMENTUM: momentum} if momentum else {}),
     }
@@ -297,7 +297,7 @@ def repair(conn, store: str, client, *, settings: Settings) -> dict:
             removed += cache.delete_keys(client, d.extra)
             if d.different:
                 want = {k: expected[d.kind][k] for k in d.different}
-                if d.kind == "event:*:recent":
+                if d.kind == cache.RECENT_EVENT_FAMILY:
                     rewritten += cache.replace_sets(client, want)
                 else:  # a JSON value, with the TTL its writer gives it
                     rewritten += cache.cache_json(client, want, ttl_seconds=_ttl(d.kind, settings))

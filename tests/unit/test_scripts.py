@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -34,12 +35,15 @@ def test_env_sh_runs_a_command_when_another_program_starts_it():
     assert done.stdout.strip().endswith("/airflow")
 
 
+def _python_env(**extra) -> dict:
+    """This interpreter first on PATH, the package importable: as scripts/env.sh gives every script."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PATH": path, "PYTHONPATH": str(ROOT / "include"), **extra}
+
+
 def test_connection_parts_survive_a_shell_eval_whatever_the_password():
     password = 'it\'s $HOME; `rm -rf /` "quoted" & more'
-    env = {
-        **os.environ,
-        "AIRFLOW_CONN_AXIOM_SCRATCH": f"postgresql://axiom:{quote(password, safe='')}@127.0.0.1:5999/ledger",
-    }
+    env = _python_env(AIRFLOW_CONN_AXIOM_SCRATCH=f"postgresql://axiom:{quote(password, safe='')}@127.0.0.1:5999/ledger")
     done = subprocess.run(
         ["bash", "-c", 'eval "$(python -m axiom.connections parts X=axiom_scratch)" && printf "%s\\n" '
          '"$X_HOST" "$X_PORT" "$X_LOGIN" "$X_PASSWORD" "$X_SCHEMA"'],
@@ -50,9 +54,9 @@ def test_connection_parts_survive_a_shell_eval_whatever_the_password():
 
 
 def test_connection_parts_of_an_unset_variable_are_an_error_that_names_it():
-    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_CONN_AXIOM_SCRATCH"}
+    env = {k: v for k, v in _python_env().items() if k != "AIRFLOW_CONN_AXIOM_SCRATCH"}
     done = subprocess.run(
-        ["python", "-m", "axiom.connections", "parts", "X=axiom_scratch"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "axiom.connections", "parts", "X=axiom_scratch"], env=env, capture_output=True, text=True
     )
     assert done.returncode == 1 and done.stdout == ""
     assert "AIRFLOW_CONN_AXIOM_SCRATCH is not set" in done.stderr

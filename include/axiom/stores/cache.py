@@ -206,10 +206,11 @@ def key_counts(client) -> dict[str, int]:
 
 
 # the key families that project the ledger (answers and the signal stream are deliveries, not projections)
+RECENT_EVENT_FAMILY = "market_event:*:recent"  # sorted sets: member -> score
 PROJECTED_FAMILIES = (
     "price:*:latest",
     "company:*:metadata",
-    "market_event:*:recent",
+    RECENT_EVENT_FAMILY,
     "correlation:*",
     SECTOR_MOMENTUM,
 )
@@ -222,12 +223,12 @@ def projected(client) -> dict[str, dict]:
         keys = sorted(k.decode() for k in client.scan_iter(match=family, count=1000))
         pipe = client.pipeline(transaction=False)
         for key in keys:
-            if family == "market_event:*:recent":
+            if family == RECENT_EVENT_FAMILY:
                 pipe.zrange(key, 0, -1, withscores=True)
             else:
                 pipe.get(key)
         values = pipe.execute()
-        if family == "market_event:*:recent":
+        if family == RECENT_EVENT_FAMILY:
             out[family] = {k: {m.decode(): score for m, score in v} for k, v in zip(keys, values, strict=True)}
         else:
             out[family] = {k: json.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
