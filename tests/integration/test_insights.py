@@ -112,7 +112,7 @@ def test_is_a_buy_shows_evidence_of_all_four_stores_with_latencies(stores):
     ).fetchall()
     assert expected and [c["symbol"] for c in correlated["pairs"]] == [symbol for symbol, _ in expected]
     assert [c["coefficient"] for c in correlated["pairs"]] == pytest.approx([r for _, r in expected], abs=1e-6)
-    assert any(r.endswith("(30-session return correlation; not scored)") for r in insight.reasons)
+    assert any(r.endswith("(30-session return correlation; not scored)") for r in insight.verdict.reasons)
     assert any("correlation matrix of 2020-02-28" in n for n in insight.notes)
     # the crash of March 2020: a downtrend and a stressed market, never a BUY
     assert insight.verdict.label != "BUY" and any("downtrend" in r for r in insight.verdict.reasons)
