@@ -6,7 +6,8 @@ least ``z_threshold`` is a divergence.
 Each divergence is written once: first to the ledger (``signal``, idempotent on pair,
 session and kind), then, for those not yet streamed, to the Redis Stream ``signal:stream`` (consumer
 groups: a consumer that was away reads what it missed) and the ``signal_updates`` channel (live
-listeners), and marked streamed. A retried or repeated run adds nothing.
+listeners), and marked streamed. A retried or repeated run adds nothing, also when a try died between
+streaming and marking: the stream records each signal's ledger id with its entry, in the same script.
 """
 
 from __future__ import annotations
@@ -86,11 +87,12 @@ def alert(conn, driver, redis_client, params: AlertParams) -> dict:
     found = detect(conn, driver, params)
     new = ledger.signals.record(conn, found)
     pending = ledger.signals.unstreamed(conn)
-    ids = cache.stream_signals(redis_client, pending)
+    # a signal a crashed try already streamed (but could not mark) is on the stream once: the script skips it
+    streamed = cache.stream_signals(redis_client, {ledger.signals.signal_id(s): s for s in pending})
     ledger.signals.mark_streamed(conn, pending)
     for s in pending:
         log.warning(
             "divergence %s/%s on %s: %s moved, z %+.2f (r %.2f), %s", s["a"], s["b"], s["session"], s["moved"],
             s["z"], s["coefficient"], s["trade"],
         )  # fmt: skip
-    return {"found": len(found), "new": new, "streamed": len(ids)}
+    return {"found": len(found), "new": new, "streamed": streamed.added}

@@ -23,6 +23,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 
 from axiom import connections, evaluation, projections, schema, search
 from axiom.analysts.judge import judge_from_env
@@ -137,23 +138,47 @@ def cmd_ask(args, settings: Settings) -> None:
     print(json.dumps(insight.to_json(), indent=2, default=str) if args.json else render(insight))
 
 
+RECONNECT_FIRST, RECONNECT_MAX = 0.5, 30.0  # seconds between tries while Redis is away: doubling, capped
+
+
 def cmd_signals(args, settings: Settings) -> None:
-    """Without --follow: the newest signals on the stream. With it: read as a consumer group member,
-    print each alert (those left unacknowledged first), acknowledge it, and wait for more."""
+    """Without --follow: the newest signals on the stream. With it: read as a consumer group member (named per
+    process unless --consumer says), print each alert (those left unacknowledged first, also a dead member's),
+    acknowledge it, and wait for more; while Redis is away, try again with a growing pause."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     client = connections.redis()
     if not args.follow:
         latest = cache.latest_signals(client, args.count)
         print("no divergence alerts" if not latest else "\n".join(_signal_line(s) for s in latest))
         return
-    print(f"following {cache.SIGNAL_STREAM} as {args.consumer} of group {args.group} (Ctrl-C to stop)")
+    consumer = args.consumer or cache.consumer_name()
+    print(f"following {cache.SIGNAL_STREAM} as {consumer} of group {args.group} (Ctrl-C to stop)", flush=True)
+    pause, shown = RECONNECT_FIRST, set()  # shown: printed, not yet acknowledged (Redis went away in between)
     try:
         while True:
-            entries = cache.read_signals(client, group=args.group, consumer=args.consumer, block_ms=5000)
-            for _, signal in entries:
-                print(_signal_line(signal), flush=True)
-            cache.acknowledge(client, args.group, [entry_id for entry_id, _ in entries])
+            try:
+                entries = cache.read_signals(client, group=args.group, consumer=consumer, block_ms=5000)
+                for entry_id, signal in entries:
+                    if entry_id not in shown:
+                        print(_signal_line(signal), flush=True)
+                        shown.add(entry_id)
+                cache.acknowledge(client, args.group, [entry_id for entry_id, _ in entries])
+                shown.difference_update(entry_id for entry_id, _ in entries)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                print(f"redis is unavailable ({exc}); trying again in {pause:g} s", file=sys.stderr, flush=True)
+                time.sleep(pause)
+                pause = min(2 * pause, RECONNECT_MAX)
+                continue
+            if pause > RECONNECT_FIRST:
+                print(f"following {cache.SIGNAL_STREAM} again", file=sys.stderr, flush=True)
+                pause = RECONNECT_FIRST
     except KeyboardInterrupt:
-        pass
+        try:
+            cache.leave(client, args.group, consumer)
+        except (RedisConnectionError, RedisTimeoutError):
+            pass  # a consumer left listed holds nothing, or holds what another member will claim
 
 
 def _signal_line(s: dict) -> str:
@@ -271,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     sig = sub.add_parser("signals", help="divergence alerts from the signal stream")
     sig.add_argument("--follow", action="store_true", help="read as a consumer group member and wait for more")
     sig.add_argument("--group", default="axiom-cli")
-    sig.add_argument("--consumer", default="cli")
+    sig.add_argument("--consumer", default=None, help="the member's name (default: host-PID, one per process)")
     sig.add_argument("--count", type=positive_int, default=10)
     sig.set_defaults(run=cmd_signals)
     ev = sub.add_parser("evaluate", help="walk-forward evaluation of the buy verdicts and divergences")

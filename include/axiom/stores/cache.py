@@ -13,7 +13,9 @@ Every key family and channel is named here once, by the naming rule of ``axiom.s
 * ``sector:momentum:latest``: each sector's returns and momentum score at the newest session (TTL);
 * ``insight:{hash}``: an answer to a user's question (TTL);
 * ``signal:stream``: a Redis Stream of trading signals, read by consumer groups (a consumer that was
-  away reads what it missed, and acknowledges it);
+  away reads what it missed, and acknowledges it; entries a dead consumer held are claimed by another);
+  ``signal:streamed``: hash of each streamed signal's ledger id -> its entry id (what sends it once);
+  ``signal:dead``: the dead-letter stream, entries that carried no signal, with the reason;
 * channels ``price_updates``, ``company_updates``, ``market_event_updates`` (and
   ``market_event_updates:fed_decision`` for Federal Reserve decisions alone), ``correlation_updates``,
   ``signal_updates`` (live listeners).
@@ -24,8 +26,12 @@ Writes go through one pipeline round trip per batch.
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
+
+from axiom.stores.ledger.signals import check as check_signal
 
 PRICE_UPDATES = "price_updates"
 
@@ -143,42 +149,139 @@ def top_correlations_key(symbol: str) -> str:
 
 SIGNAL_UPDATES = "signal_updates"
 SIGNAL_STREAM = "signal:stream"
+STREAMED_SIGNALS = "signal:streamed"
+DEAD_SIGNALS = "signal:dead"
+CLAIM_IDLE_MS = 60_000  # a consumer that held an entry this long unacknowledged is taken for dead
+
+# KEYS[1] the stream, KEYS[2] the hash of streamed signal ids; ARGV[1] the channel, then (ledger id, JSON) pairs.
+# One script: nothing runs between the check and the XADD, and the id is recorded with the entry (in the AOF too).
+STREAM_ONCE = """
+local out = {}
+for i = 2, #ARGV, 2 do
+  local entry = redis.call('HGET', KEYS[2], ARGV[i])
+  if entry then
+    out[#out + 1] = {entry, 0}
+  else
+    entry = redis.call('XADD', KEYS[1], '*', 'id', ARGV[i], 'signal', ARGV[i + 1])
+    redis.call('HSET', KEYS[2], ARGV[i], entry)
+    redis.call('PUBLISH', ARGV[1], ARGV[i + 1])
+    out[#out + 1] = {entry, 1}
+  end
+end
+return out
+"""
 
 
-def stream_signals(client, signals: list[dict]) -> list[str]:
-    """XADD each signal (JSON in field ``signal``) to the stream, then PUBLISH it for live listeners; return the ids."""
-    pipe = client.pipeline(transaction=False)
-    for signal in signals:
-        body = json.dumps(signal, sort_keys=True, default=str)
-        pipe.xadd(SIGNAL_STREAM, {"signal": body})
-        pipe.publish(SIGNAL_UPDATES, body)
-    replies = pipe.execute()
-    return [r.decode() if isinstance(r, bytes) else r for r in replies[0::2]]
+class Streamed(NamedTuple):
+    """Where each signal is on the stream (in the order given), and how many were not on it before."""
+
+    entry_ids: list[str]
+    added: int
 
 
-def read_signals(client, *, group: str, consumer: str, block_ms: int | None = None, count: int = 100) -> list:
-    """The signals this group member has not acknowledged (delivered again first), then new ones, as
-    (entry id, signal dict); creates the group (reading from the stream's start) on first use."""
+def stream_signals(client, signals: dict[str, dict]) -> Streamed:
+    """XADD each signal (ledger id -> signal; the id in field ``id``, the JSON in ``signal``) and PUBLISH it
+    for live listeners, unless its id is already on the stream: exactly once, however often a crash between
+    the XADD and the ledger's streamed mark makes a retry send it again."""
+    if not signals:
+        return Streamed([], 0)
+    args = [SIGNAL_UPDATES]
+    for signal_id, signal in signals.items():
+        args += [signal_id, json.dumps(signal, sort_keys=True, default=str)]
+    replies = client.register_script(STREAM_ONCE)(keys=[SIGNAL_STREAM, STREAMED_SIGNALS], args=args)
+    return Streamed([_text(entry) for entry, _ in replies], sum(added for _, added in replies))
+
+
+def consumer_name() -> str:
+    """A consumer name unique to this process (host and PID), so two readers never share one pending list."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def read_signals(
+    client, *, group: str, consumer: str, block_ms: int | None = None, count: int = 100,
+    claim_idle_ms: int = CLAIM_IDLE_MS,
+) -> list[tuple[str, dict]]:  # fmt: skip
+    """What this group member should handle now, as (entry id, signal dict): its own delivered but unacknowledged
+    entries first; else those another consumer has left unacknowledged for ``claim_idle_ms`` (it died; XAUTOCLAIM
+    makes them this one's); else new ones, waiting up to ``block_ms``. Creates the group (reading from the stream's
+    start) on first use. An entry that is not a signal goes to ``signal:dead`` with the reason and is acknowledged,
+    so it cannot come back first forever."""
     try:
         client.xgroup_create(SIGNAL_STREAM, group, id="0", mkstream=True)
     except Exception as exc:  # the group exists: BUSYGROUP
         if "BUSYGROUP" not in str(exc):
             raise
-    entries = client.xreadgroup(group, consumer, {SIGNAL_STREAM: "0"}, count=count)
-    pending = entries[0][1] if entries else []
-    if not pending:
-        entries = client.xreadgroup(group, consumer, {SIGNAL_STREAM: ">"}, count=count, block=block_ms)
-        pending = entries[0][1] if entries else []
-    return [(i.decode() if isinstance(i, bytes) else i, json.loads(f[b"signal"])) for i, f in pending]
+    reads = (
+        lambda: _entries(client.xreadgroup(group, consumer, {SIGNAL_STREAM: "0"}, count=count)),
+        lambda: client.xautoclaim(SIGNAL_STREAM, group, consumer, claim_idle_ms, count=count)[1],
+        lambda: _entries(client.xreadgroup(group, consumer, {SIGNAL_STREAM: ">"}, count=count, block=block_ms)),
+    )
+    for read in reads:
+        if entries := read():
+            return _parsed(client, group, consumer, entries)
+    return []
+
+
+def _entries(reply) -> list:
+    return reply[0][1] if reply else []
+
+
+def _parsed(client, group: str, consumer: str, entries: list) -> list[tuple[str, dict]]:
+    """The signals of ``entries``; each entry that is not one is dead-lettered and acknowledged in one transaction."""
+    signals, dead = [], client.pipeline(transaction=True)
+    for entry_id, fields in entries:
+        entry_id = _text(entry_id)
+        try:
+            signals.append((entry_id, _signal(fields)))
+        except ValueError as exc:
+            kept = {f"field:{_text(name)}": value for name, value in fields.items()}
+            reader = {"entry": entry_id, "reason": str(exc), "group": group, "consumer": consumer}
+            dead.xadd(DEAD_SIGNALS, {**reader, **kept})
+            dead.xack(SIGNAL_STREAM, group, entry_id)
+    if len(dead):
+        dead.execute()
+    return signals
+
+
+def _signal(fields: dict) -> dict:
+    """The signal an entry carries; ValueError saying why it carries none."""
+    if not fields:  # an entry has at least one field: a pending one read back without is gone (XDEL)
+        raise ValueError("the entry was deleted from the stream")
+    if b"signal" not in fields:
+        raise ValueError("the entry has no 'signal' field")
+    try:
+        signal = json.loads(fields[b"signal"])
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
+        raise ValueError(f"the 'signal' field is not JSON: {exc}") from exc
+    return check_signal(signal)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def acknowledge(client, group: str, entry_ids: list[str]) -> int:
     return client.xack(SIGNAL_STREAM, group, *entry_ids) if entry_ids else 0
 
 
+def leave(client, group: str, consumer: str) -> bool:
+    """Remove a consumer that holds no unacknowledged entry from the group (a name per process would stay listed
+    for ever); one that holds some stays, for another member to claim."""
+    if client.xpending_range(SIGNAL_STREAM, group, min="-", max="+", count=1, consumername=consumer):
+        return False
+    client.xgroup_delconsumer(SIGNAL_STREAM, group, consumer)
+    return True
+
+
 def latest_signals(client, count: int = 10) -> list[dict]:
-    """The newest signals on the stream, newest first."""
-    return [json.loads(f[b"signal"]) for _, f in client.xrevrange(SIGNAL_STREAM, count=count)]
+    """The newest signals on the stream, newest first (an entry that carries none is left out)."""
+    found = []
+    for _, fields in client.xrevrange(SIGNAL_STREAM, count=count):
+        try:
+            found.append(_signal(fields))
+        except ValueError:
+            continue
+    return found
 
 
 def insight_key(cache_key: str) -> str:

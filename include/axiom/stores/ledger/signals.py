@@ -11,6 +11,27 @@ SIGNAL_COLUMNS = (
     "a", "b", "session", "kind", "z", "coefficient", "beta", "moved", "return_a", "return_b", "close_a", "close_b",
     "trade",
 )  # fmt: skip
+NUMBER_COLUMNS = ("z", "coefficient", "beta", "return_a", "return_b", "close_a", "close_b")
+
+
+def signal_id(signal: dict) -> str:
+    """A signal's ledger id, its primary key as text (``CVX:XOM:2022-12-29:divergence``): what the stream
+    records to send each signal once."""
+    return f"{signal['a']}:{signal['b']}:{signal['session']}:{signal['kind']}"
+
+
+def check(signal) -> dict:
+    """The signal when it has the shape of a ``signal`` row as JSON carries it (every column; numbers where the row
+    has numbers, text elsewhere), so a reader can use every field; otherwise ValueError saying what is wrong."""
+    if not isinstance(signal, dict):
+        raise ValueError(f"a signal is a JSON object, not {type(signal).__name__}")
+    for column in SIGNAL_COLUMNS:
+        value = signal.get(column)
+        number = column in NUMBER_COLUMNS
+        if not (isinstance(value, int | float) and not isinstance(value, bool) if number else isinstance(value, str)):
+            what = "missing" if column not in signal else f"{value!r}, not {'a number' if number else 'text'}"
+            raise ValueError(f"field {column!r} is {what}")
+    return signal
 
 
 def record(conn, signals: list[dict]) -> int:
