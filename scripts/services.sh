@@ -71,14 +71,37 @@ start_postgres() {
   done
 }
 
-start_redis() { # start_redis DIR PORT
-  local dir=$1 port=$2
-  if port_open "$port"; then log "redis: reusing the server on 127.0.0.1:$port"; return; fi
+# start_redis DIR PORT: with the append-only file on (fsync every second), so a server that dies keeps what
+# it acknowledged. A folder from before the AOF (an RDB alone) is loaded from the RDB, then the AOF is
+# written from it: a server started with the AOF on and no AOF file would start empty.
+start_redis() {
+  local dir=$1 port=$2 aof=yes
+  if port_open "$port"; then
+    log "redis: reusing the server on 127.0.0.1:$port"
+    if pid_alive "$dir/redis.pid"; then redis_aof_on "$port"; fi  # one of ours, perhaps started before the AOF
+    return
+  fi
   mkdir -p "$dir"
+  if [ -f "$dir/dump.rdb" ] && [ ! -d "$dir/appendonlydir" ]; then aof=no; fi
   log "redis: starting on 127.0.0.1:$port"
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
-    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "60 1000" --protected-mode yes
-  wait_for redis 20 port_open "$port"
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "60 1000" --protected-mode yes \
+    --appendonly "$aof" --appendfsync everysec
+  wait_for redis 60 redis_ready "$port"  # up, and done loading its data
+  redis_aof_on "$port"
+}
+
+redis_aof_on() { # redis_aof_on PORT: turn the append-only file on in a running server and wait until it is written
+  [ "$(redis-cli -p "$1" CONFIG GET appendonly | tail -n 1)" = yes ] && return
+  log "redis: writing the append-only file from the data held"
+  redis-cli -p "$1" CONFIG SET appendfsync everysec >/dev/null
+  redis-cli -p "$1" CONFIG SET appendonly yes >/dev/null
+  wait_for "redis's append-only file" 120 redis_aof_written "$1"
+}
+redis_ready() { [ "$(redis-cli -p "$1" PING 2>/dev/null)" = PONG ]; }
+redis_aof_written() {
+  local info; info="$(redis-cli -p "$1" INFO persistence)"
+  grep -q '^aof_enabled:1' <<<"$info" && ! grep -qE '^aof_rewrite_(in_progress|scheduled):1' <<<"$info"
 }
 
 start_neo4j() { # start_neo4j HOME PORT DATABASE: a Neo4j server whose one database is named DATABASE
