@@ -34,10 +34,10 @@ START, END = date(2022, 1, 1), date(2022, 12, 31)
 CONF = {"symbols": ["AAPL", "MSFT", "KO"], "start": str(START), "end": str(END), "provider": "offline"}
 
 
-def stop_server(store: str) -> None:
-    """SIGTERM the test server by the PID its start recorded, and wait until it is gone."""
+def stop_server(store: str, signum: int = signal.SIGTERM) -> None:
+    """Signal the test server by the PID its start recorded (SIGTERM stops it, SIGKILL crashes it); wait until gone."""
     pid = int(SERVERS[store].read_text())
-    os.kill(pid, signal.SIGTERM)
+    os.kill(pid, signum)
     for _ in range(120):
         try:
             os.kill(pid, 0)
