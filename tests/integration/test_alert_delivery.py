@@ -18,7 +18,7 @@ from axiom.stores import cache, ledger
 from tests.integration import test_alerts
 from tests.integration.test_alerts import append_session
 from tests.integration.test_faults import admin, beside, new_states, poll, task_states, waiting_loads
-from tests.integration.test_price_pipeline import Subscriber
+from tests.support import Subscriber
 
 correlated = test_alerts.correlated  # the fixture: XOM and CVX drawn as CORRELATED_WITH
 
