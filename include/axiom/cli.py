@@ -139,6 +139,7 @@ def cmd_ask(args, settings: Settings) -> None:
 
 
 RECONNECT_FIRST, RECONNECT_MAX = 0.5, 30.0  # seconds between tries while Redis is away: doubling, capped
+FOLLOW_BLOCK_MS = 2000  # an idle wait well under redis-py's 5 s socket timeout, so waiting is never a timeout
 
 
 def cmd_signals(args, settings: Settings) -> None:
@@ -159,7 +160,7 @@ def cmd_signals(args, settings: Settings) -> None:
     try:
         while True:
             try:
-                entries = cache.read_signals(client, group=args.group, consumer=consumer, block_ms=5000)
+                entries = cache.read_signals(client, group=args.group, consumer=consumer, block_ms=FOLLOW_BLOCK_MS)
                 for entry_id, signal in entries:
                     if entry_id not in shown:
                         print(_signal_line(signal), flush=True)
