@@ -72,8 +72,9 @@ start_postgres() {
 }
 
 # start_redis DIR PORT: with the append-only file on (fsync every second), so a server that dies keeps what
-# it acknowledged. A folder from before the AOF (an RDB alone) is loaded from the RDB, then the AOF is
-# written from it: a server started with the AOF on and no AOF file would start empty.
+# it acknowledged. A folder from before the AOF (an RDB and no AOF manifest, also when the first writing of
+# the AOF was cut short) is loaded from the RDB, then the AOF is written from it: a server started with
+# the AOF on and no manifest would start empty.
 start_redis() {
   local dir=$1 port=$2 aof=yes
   if port_open "$port"; then
@@ -82,7 +83,7 @@ start_redis() {
     return
   fi
   mkdir -p "$dir"
-  if [ -f "$dir/dump.rdb" ] && [ ! -d "$dir/appendonlydir" ]; then aof=no; fi
+  if [ -f "$dir/dump.rdb" ] && [ ! -f "$dir/appendonlydir/appendonly.aof.manifest" ]; then aof=no; fi
   log "redis: starting on 127.0.0.1:$port"
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "60 1000" --protected-mode yes \
