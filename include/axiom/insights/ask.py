@@ -16,6 +16,7 @@ from axiom.stores import cache, ledger
 log = logging.getLogger(__name__)
 
 QUESTIONS = {m.QUESTION: m for m in (buy, rotation, cascade, like)}
+REDIS_DOWN = "Redis is unavailable: what it caches (answers, latest prices, sector momentum) was read from the ledger"
 
 
 def insight_key(question: str, subject: str, as_of, params: dict, judge: Judge) -> str:
@@ -48,15 +49,23 @@ def ask(
     started = time.perf_counter()
     request = module.resolve(stores.conn, subject, as_of, params or {})
     key = insight_key(question, request.subject, request.as_of, request.params, judge)
+    redis_up = cache.reachable(stores.redis_client)
+    if not redis_up:  # Redis holds only copies of ledger facts: answer from the ledger, and say so
+        stores = Stores(stores.conn, None, stores.driver, stores.chroma_client)
     if use_cache:
         found = cache.read_json(stores.redis_client, cache.insight_key(key))
         if found is not None:
             return Insight.from_json(found, cached="redis")
         found = ledger.insights.find(stores.conn, key)
         if found is not None:
-            cache.cache_json(stores.redis_client, {cache.insight_key(key): found}, ttl_seconds=ttl_seconds)
+            if redis_up:
+                cache.cache_json(stores.redis_client, {cache.insight_key(key): found}, ttl_seconds=ttl_seconds)
+            else:
+                found = {**found, "notes": [*found.get("notes", ()), REDIS_DOWN]}
             return Insight.from_json(found, cached="ledger")
     rec = Recorder()
+    if not redis_up:
+        rec.note(f"{REDIS_DOWN}; this answer is not kept")
     facts = module.gather(stores, rec, request)
     judgement = judge.answer(question, facts)
     answer = judgement.value
@@ -76,7 +85,7 @@ def ask(
         total_ms=round((time.perf_counter() - started) * 1000, 3),
         notes=tuple(rec.notes),
     )
-    if use_cache:
+    if use_cache and redis_up:
         body = insight.to_json()
         ledger.insights.store(
             stores.conn, key, question=question, subject=request.subject, params=request.params, as_of=request.as_of,
