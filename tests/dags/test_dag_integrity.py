@@ -1,4 +1,4 @@
-"""Every DAG imports, and has tags and retries."""
+"""Every DAG imports, and has tags, retries and a timeout on every task."""
 
 from __future__ import annotations
 
@@ -13,6 +13,17 @@ def test_every_dag_has_tags_and_retries(dagbag):
         assert dag.tags, f"{dag_id} has no tags"
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
+
+
+def test_every_task_of_every_dag_has_an_execution_timeout(dagbag):
+    from datetime import timedelta
+
+    tasks = [(dag_id, t) for dag_id, dag in dagbag.dags.items() for t in dag.tasks]
+    assert len(tasks) >= 40
+    for dag_id, task in tasks:
+        timeout = task.execution_timeout
+        assert timeout is not None, f"{dag_id}.{task.task_id} may run forever"
+        assert timedelta(minutes=1) <= timeout <= timedelta(hours=6), f"{dag_id}.{task.task_id}: {timeout}"
 
 
 def test_price_ingestion_shape(dagbag):
