@@ -224,20 +224,30 @@ def parse_symbols(value) -> list[str] | None:
     return symbols or None
 
 
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)  # what any market's history and its windows fit in
+
+
 def parse_date(value, name: str) -> date | None:
-    """A calendar date from a ``date`` or an exact ``YYYY-MM-DD`` string; None when empty."""
+    """A calendar date from a ``date`` or an exact ``YYYY-MM-DD`` string, from 1900 to 2199; None when empty.
+
+    The one date parser of every entry point (the API, the CLI, the DAGs' Params): a timestamp, an epoch
+    number or a date outside that range (``0001-01-01``, whose windows would run off the calendar) is refused.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         raise ValueError(f"{name} must be a date like 2022-01-31, not a timestamp ({value.isoformat()})")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    day = value if isinstance(value, date) else None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"{name} must be a date like 2022-01-31, got {str(value)[:40]!r}")
+    if day is None:
+        raise ValueError(f"{name} must be a date like 2022-01-31, got {str(value)[:40]!r}")
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"{name} {day} is outside the dates Axiom works with ({FIRST_DATE} to {LAST_DATE})")
+    return day
 
 
 def parse_dates(start, end, names: tuple[str, str] = ("start", "end")) -> tuple[date | None, date | None]:

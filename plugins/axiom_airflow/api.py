@@ -1,80 +1,240 @@
 """Axiom's HTTP API and page, served by the Airflow api-server under ``/axiom`` (see ``plugin.py``).
 
-Every route needs the api-server's own authentication: the JWT the UI and the REST API use (a
-``Bearer`` token, or the UI's ``_token`` cookie), checked by Airflow's ``get_user`` dependency; a
-request without it is refused with 401. Inputs are validated (symbols by the pattern the DAG Params
-use, dates exactly); a bad one is a 4xx with the reason, never a traceback. The routes only adapt
-HTTP to the domain functions (``axiom.insights``, ``axiom.search``, ``axiom.explore``).
+Every path of the app, the OpenAPI document and its ``docs``/``redoc`` pages included, needs the
+api-server's own authentication: the JWT the UI and the REST API use (a ``Bearer`` token, or the UI's
+``_token`` cookie), checked by Airflow's ``get_user`` dependency; a request without it is refused with
+401. What a DAG run wrote is shown only to a user the auth manager lets read that DAG's runs, with its
+text masked as Airflow masks task logs.
+
+Inputs are validated (symbols by the pattern the DAG Params use, dates by ``axiom.validation.parse_date``,
+lists and sizes bounded); a bad one is a 4xx with the reason. A store that cannot be reached is a 503
+naming it, and a route only connects to the stores it reads, so one store down leaves the others' routes
+answering. Anything else is a bug: a 500, with its traceback in the api-server's log. PostgreSQL reads
+take a connection from a bounded pool (``AXIOM_API_POOL_SIZE``), so a burst of requests waits for a
+connection instead of exhausting the server's ``max_connections`` that Airflow's metadata database shares.
+The routes only adapt HTTP to the domain functions (``axiom.insights``, ``axiom.search``, ``axiom.explore``).
 """
 
 from __future__ import annotations
 
-import functools
+import logging
 import os
+import threading
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from airflow.api_fastapi.core_api.security import get_user
+import httpx
+import neo4j.exceptions
+import psycopg
+import redis.exceptions
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
+from airflow.sdk import BaseHook
+from airflow.sdk._shared.secrets_masker import redact
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from psycopg_pool import ConnectionPool
+from pydantic import AfterValidator, BeforeValidator
 
-from axiom import explore, search
+from axiom import config, explore, search
 from axiom.config import Settings
 from axiom.insights.ask import ask
-from axiom.insights.common import Stores
 from axiom.models import EVENT_TYPES
-from axiom.validation import SYMBOL_PATTERN
+from axiom.validation import SYMBOL_PATTERN, parse_date
 from axiom_airflow.stores import StoreSession
+
+log = logging.getLogger(__name__)
 
 WEB = Path(__file__).parent / "web"
 STATE = Path(os.environ.get("AXIOM_STATE_DIR", Path(__file__).resolve().parents[2] / ".state"))
 ECHARTS = STATE / "tools" / "node_modules" / "echarts" / "dist" / "echarts.min.js"
+POOL_NAME = "axiom-api"  # the pool's connections carry it as their application_name
+
+
+def dated(name: str, description: str, *, required: bool = False):
+    """A date query parameter read by ``parse_date``, the parser the CLI and the DAGs use (an exact
+    ``YYYY-MM-DD`` in its range: no epoch numbers, no timestamps); a bad one is a 422 saying why."""
+    kind = date if required else date | None
+    return Annotated[kind, BeforeValidator(lambda v: parse_date(v, name)), Query(description=description)]
+
+
+def distinct(values: list | None) -> list | None:
+    return list(dict.fromkeys(values)) if values else values
+
 
 Symbol = Annotated[str, PathParam(pattern=SYMBOL_PATTERN.pattern, max_length=20, description="a ticker, e.g. AAPL")]
-AsOf = Annotated[date | None, Query(description="the session the answer stands on (default: the newest)")]
+AsOf = dated("as_of", "the session the answer stands on (default: the newest)")
+WindowEnd = dated("as_of", "the session whose window is matched", required=True)
+Since = dated("since", "events and correlations dated on or after")
+Until = dated("until", "events and correlations dated on or before")
+Kind = Literal[tuple(search.TEXT_KINDS)]  # type: ignore[valid-type]
 
 app = FastAPI(
     title="Axiom",
     description="Answers, search, correlations and the graph, point in time, from Axiom's four stores.",
     version="1",
+    docs_url=None,  # served below, behind the same authentication as every other path
+    redoc_url=None,
+    openapi_url=None,
 )
 
 
-@app.exception_handler(ValueError)
-def bad_input(request: Request, exc: ValueError) -> JSONResponse:
-    return JSONResponse(status_code=400, content={"detail": str(exc)})
+class StoreUnavailable(Exception):
+    """A store could not be reached: the request did nothing wrong, so it is a 503 naming the store."""
+
+    def __init__(self, store: str, error: BaseException) -> None:
+        super().__init__(f"{store} is unavailable: {type(error).__name__}: {error}")
+        self.store = store
 
 
-@app.exception_handler(LookupError)
-def not_found(request: Request, exc: LookupError) -> JSONResponse:
-    return JSONResponse(status_code=404, content={"detail": str(exc)})
+# what each store's client raises when its server cannot be reached (Chroma's HTTP client is httpx)
+OUTAGES = {
+    psycopg.OperationalError: "postgres",  # psycopg_pool's PoolTimeout too
+    redis.exceptions.ConnectionError: "redis",
+    redis.exceptions.TimeoutError: "redis",
+    neo4j.exceptions.ServiceUnavailable: "neo4j",
+    neo4j.exceptions.SessionExpired: "neo4j",
+    httpx.TransportError: "chroma",
+}
 
 
-@functools.cache
-def shared() -> StoreSession:
-    """Redis, Neo4j and Chroma clients shared by every request (each is safe across threads)."""
-    return StoreSession()
+def store_down(request: Request, exc: Exception) -> JSONResponse:
+    error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(OUTAGES[_outage(exc)], exc)
+    log.warning("%s %s: %s", request.method, request.url.path, error)
+    return JSONResponse(status_code=503, content={"detail": redact(str(error)), "store": error.store})
+
+
+def _outage(exc: Exception) -> type:
+    return next(kind for kind in type(exc).__mro__ if kind in OUTAGES)
+
+
+def refused_by_axiom(exc: Exception) -> bool:
+    """Whether Axiom's own code raised this plain ValueError or LookupError to refuse the request (its
+    message says what was wrong), rather than a library or a bug (a KeyError, an IndexError, numpy's
+    ValueError): the innermost frame of its traceback is in the ``axiom`` package."""
+    if type(exc) not in (ValueError, LookupError) or exc.__traceback__ is None:
+        return False
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals.get("__name__", "").startswith("axiom.")
+
+
+def bad_request(request: Request, exc: Exception) -> JSONResponse:
+    """400 for an input Axiom refused, 404 for something it has not got; any other such error is a bug."""
+    if not refused_by_axiom(exc):
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(status_code=500, content={"detail": "internal error: see the api-server log"})
+    return JSONResponse(status_code=400 if isinstance(exc, ValueError) else 404, content={"detail": str(exc)})
+
+
+app.add_exception_handler(StoreUnavailable, store_down)
+for _kind in OUTAGES:
+    app.add_exception_handler(_kind, store_down)
+app.add_exception_handler(ValueError, bad_request)
+app.add_exception_handler(LookupError, bad_request)
+
+
+class Shared:
+    """What every request shares, made once on first use (under a lock: requests run on many threads):
+    the ledger's connection pool, and the Redis, Neo4j and Chroma clients (each safe across threads)."""
+
+    def __init__(self) -> None:
+        self._locks = {name: threading.Lock() for name in ("pool", "redis_client", "driver", "chroma_client")}
+        self._session = StoreSession()  # never closed: its clients live as long as the api-server process
+        self._pool: ConnectionPool | None = None
+
+    def pool(self) -> ConnectionPool:
+        with self._locks["pool"]:
+            if self._pool is None:
+                self._pool = ledger_pool()
+            return self._pool
+
+    def client(self, name: str, store: str):
+        with self._locks[name]:  # one lock per client: Chroma being slow to refuse holds up no other store
+            try:
+                return self._session.client(name)
+            except Exception as exc:  # Chroma's client reaches its server as it is made
+                raise StoreUnavailable(store, exc) from exc
+
+
+def ledger_pool() -> ConnectionPool:
+    """A pool of autocommit ledger connections pinned to UTC, from the ``axiom_postgres`` connection:
+    at most ``AXIOM_API_POOL_SIZE`` per api-server worker, each request waiting up to
+    ``AXIOM_API_POOL_TIMEOUT`` seconds for one (then a 503)."""
+    conn = BaseHook.get_connection(config.POSTGRES_CONN_ID)  # registers its password with the log masker
+    pool = ConnectionPool(
+        kwargs={
+            "host": conn.host,
+            "port": conn.port or 5432,
+            "user": conn.login,
+            "password": conn.password,
+            "dbname": conn.schema,
+            "application_name": POOL_NAME,
+            "options": "-c TimeZone=UTC",
+            "autocommit": True,
+        },
+        min_size=1,
+        max_size=int(os.environ.get("AXIOM_API_POOL_SIZE", 10)),
+        timeout=float(os.environ.get("AXIOM_API_POOL_TIMEOUT", 10)),
+        check=ConnectionPool.check_connection,  # a connection the server dropped is replaced, not handed out
+        name=POOL_NAME,
+        open=False,
+    )
+    pool.open(wait=False)
+    return pool
+
+
+SHARED = Shared()
+
+
+class RequestStores:
+    """The four stores of one request (``axiom.insights.common.Stores``' fields), each taken on first use,
+    so a route touches only the stores it reads: a pooled ledger connection, the shared clients."""
+
+    def __init__(self) -> None:
+        self._conn = None
+
+    @property
+    def conn(self):
+        if self._conn is None:
+            self._conn = SHARED.pool().getconn()
+        return self._conn
+
+    @property
+    def redis_client(self):
+        return SHARED.client("redis_client", "redis")
+
+    @property
+    def driver(self):
+        return SHARED.client("driver", "neo4j")
+
+    @property
+    def chroma_client(self):
+        return SHARED.client("chroma_client", "chroma")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            SHARED.pool().putconn(self._conn)  # a connection left in a transaction is rolled back
+            self._conn = None
 
 
 def stores():
-    """The four stores for one request: its own ledger connection, the shared clients."""
-    with StoreSession() as request_stores:
-        clients = shared()
-        yield Stores(
-            request_stores.ledger,
-            clients.client("redis_client"),
-            clients.client("driver"),
-            clients.client("chroma_client"),
-        )
+    request_stores = RequestStores()
+    try:
+        yield request_stores
+    finally:
+        request_stores.close()
 
 
-StoresDep = Annotated[Stores, Depends(stores)]
+StoresDep = Annotated[RequestStores, Depends(stores)]
 api = APIRouter(dependencies=[Depends(get_user)])
 
 
-def answer(s: Stores, question: str, subject: str | None, as_of: date | None) -> dict:
+def answer(s: RequestStores, question: str, subject: str | None, as_of: date | None) -> dict:
     from axiom.analysts.judge import judge_from_env
 
     settings = Settings.from_env()
@@ -115,11 +275,15 @@ def like(symbol: Symbol, s: StoresDep, as_of: AsOf = None) -> dict:
 def search_text(
     s: StoresDep,
     text: Annotated[str, Query(min_length=1, max_length=1000)],
-    kinds: Annotated[list[Literal["companies", "market_events", "correlations"]] | None, Query()] = None,
+    kinds: Annotated[
+        list[Kind] | None,
+        Query(max_length=len(search.TEXT_KINDS), description="each kind at most once"),
+        AfterValidator(distinct),
+    ] = None,
     event_type: Annotated[Literal[EVENT_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
     symbol: Annotated[str | None, Query(pattern=SYMBOL_PATTERN.pattern, max_length=20)] = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Since = None,
+    until: Until = None,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[dict]:
     where = search.where_clause(event_type=event_type, symbol=symbol, since=since, until=until)
@@ -138,7 +302,7 @@ def similar_companies(symbol: Symbol, s: StoresDep, k: Annotated[int, Query(ge=1
 def similar_patterns(
     symbol: Symbol,
     s: StoresDep,
-    as_of: date,
+    as_of: WindowEnd,
     horizon: Annotated[int, Query(ge=1, le=250)] = 20,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> list[dict]:
@@ -171,13 +335,17 @@ def store_status(s: StoresDep) -> dict:
     )
 
 
-@api.get("/api/runs/{dag_id}/{run_id}", summary="What an Airflow DAG run wrote to each store")
+@api.get(
+    "/api/runs/{dag_id}/{run_id}",
+    summary="What an Airflow DAG run wrote to each store",
+    dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.RUN))],
+)
 def run_writes(
     s: StoresDep,
     dag_id: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.\-]{1,250}$")],
     run_id: Annotated[str, PathParam(max_length=250)],
-) -> dict:
-    return explore.run_writes(s.conn, dag_id, run_id)
+) -> dict[str, Any]:
+    return redact(explore.run_writes(s.conn, dag_id, run_id))  # a failure's text, params: as task logs are
 
 
 @api.get("/", include_in_schema=False)
@@ -193,6 +361,21 @@ def run_page(dag_id: str, run_id: str) -> FileResponse:
 @api.get("/static/{name}", include_in_schema=False)
 def static(name: Literal["axiom.js", "axiom.css", "echarts.min.js"]) -> FileResponse:
     return FileResponse(ECHARTS if name == "echarts.min.js" else WEB / name)
+
+
+@api.get("/openapi.json", include_in_schema=False)
+def openapi() -> dict:
+    return app.openapi()
+
+
+@api.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="openapi.json", title="Axiom API")  # relative: under any prefix
+
+
+@api.get("/redoc", include_in_schema=False)
+def redoc() -> HTMLResponse:
+    return get_redoc_html(openapi_url="openapi.json", title="Axiom API")
 
 
 app.include_router(api)

@@ -58,6 +58,9 @@ DAG_DEFAULTS = {
     "default_args": {
         "retries": 2,
         "retry_delay": timedelta(seconds=float(os.environ.get("AXIOM_RETRY_DELAY", 30))),
+        # no task may hang forever (a store that accepts a connection and never answers): one hour unless
+        # AXIOM_TASK_TIMEOUT says otherwise; a task that needs longer sets its own execution_timeout
+        "execution_timeout": timedelta(seconds=float(os.environ.get("AXIOM_TASK_TIMEOUT", 3600))),
         "on_failure_callback": record_failure,
     },
 }

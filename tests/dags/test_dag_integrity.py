@@ -1,4 +1,4 @@
-"""Every DAG imports, and has tags and retries."""
+"""Every DAG imports, and has tags, retries and a timeout on every task."""
 
 from __future__ import annotations
 
@@ -27,6 +27,17 @@ def test_make_run_unpauses_every_dag(dagbag):
     assert triggered | set(up_front.split()) == set(dagbag.dags)
     # up front only what no schedule starts: unpausing a scheduled DAG starts the run of its newest past schedule
     assert all(type(dagbag.dags[d].timetable).__name__ != "CronTriggerTimetable" for d in up_front.split())
+
+
+def test_every_task_of_every_dag_has_an_execution_timeout(dagbag):
+    from datetime import timedelta
+
+    tasks = [(dag_id, t) for dag_id, dag in dagbag.dags.items() for t in dag.tasks]
+    assert len(tasks) >= 40
+    for dag_id, task in tasks:
+        timeout = task.execution_timeout
+        assert timeout is not None, f"{dag_id}.{task.task_id} may run forever"
+        assert timedelta(minutes=1) <= timeout <= timedelta(hours=6), f"{dag_id}.{task.task_id}: {timeout}"
 
 
 def test_price_ingestion_shape(dagbag):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,128 @@ def test_is_aapl_a_buy_on_the_page(api_server, tmp_path):
     chromium(f"--screenshot={shot}", url, profile=tmp_path / "profile-shot")
     assert shot.stat().st_size > 50_000
     print(f"screenshot: {shot}")
+
+
+# Markup that would become elements if the page put it into HTML unescaped: in text, or in an attribute
+MARKUP = '"><img data-planted="element" src="x" onerror="window.planted_ran = true"><b data-planted="tag" title="'
+SEEN = """
+window.planted_seen = 0;
+new MutationObserver((changes) => changes.forEach((c) => c.addedNodes.forEach((n) => {
+  if (n.nodeType === 1) window.planted_seen +=
+    n.querySelectorAll("[data-planted]").length + n.matches("[data-planted]");
+}))).observe(document, {childList: true, subtree: true});
+"""
+# every tooltip each chart can show, through ECharts' own action, and the text it showed
+TOOLTIPS = """
+(() => {
+  const shown = [];
+  for (const el of document.querySelectorAll(".chart")) {
+    const chart = echarts.getInstanceByDom(el);
+    (chart?.getOption().series || []).forEach((series, s) => (series.data || []).slice(0, 40).forEach((_, i) => {
+      chart.dispatchAction({type: "showTip", seriesIndex: s, dataIndex: i});
+      shown.push(el.innerText);
+    }));
+  }
+  return shown;
+})()
+"""
+
+
+class DevTools:
+    """Headless Chromium driven over the DevTools protocol (the page's own scripts run; ours only observe)."""
+
+    def __init__(self, profile: Path) -> None:
+        import json
+        import urllib.request
+
+        from websockets.sync.client import connect
+
+        flags = [f for f in CHROMIUM_FLAGS if not f.startswith("--virtual-time-budget")]
+        self.process = subprocess.Popen(
+            [shutil.which("chromium") or "/usr/bin/chromium", *flags, f"--user-data-dir={profile}",
+             "--remote-debugging-port=0", "about:blank"],
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for line in self.process.stderr:
+            if found := re.search(r"DevTools listening on ws://([^/]+)/", line):
+                break
+        else:
+            pytest.fail("chromium did not open its DevTools port")
+        with urllib.request.urlopen(f"http://{found.group(1)}/json/list", timeout=10) as listing:
+            page = next(t for t in json.load(listing) if t["type"] == "page")
+        self.socket = connect(page["webSocketDebuggerUrl"], max_size=None)
+        self.calls = 0
+        self.call("Page.enable")  # scripts added for new documents run only with it
+
+    def call(self, method: str, **params):
+        import json
+
+        self.calls += 1
+        self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
+        while (reply := json.loads(self.socket.recv(timeout=60))).get("id") != self.calls:
+            pass  # an event
+        assert "error" not in reply, reply
+        return reply["result"]
+
+    def evaluate(self, expression: str):
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+    def close(self) -> None:
+        self.socket.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def planted(value, keep: frozenset = frozenset()):
+    """The answer with MARKUP in every text field but those in ``keep`` (what the page puts in its URLs)."""
+    if isinstance(value, str):
+        return MARKUP
+    if isinstance(value, dict):
+        return {k: v if k in keep else planted(v, keep) for k, v in value.items()}
+    if isinstance(value, list):
+        return [planted(v, keep) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("question", "keep"),
+    [
+        # the page reads the symbol's prices by the subject, and its analogues from the chroma evidence
+        ("buy/AAPL?as_of=2022-06-10", {"question", "as_of", "subject", "store"}),
+        ("rotation?as_of=2022-12-28", {"question", "as_of"}),
+    ],
+)
+def test_markup_in_every_text_field_of_an_answer_stays_text(api_server, redis_client, tmp_path, question, keep):
+    import json
+    import urllib.request
+
+    from axiom.stores import cache
+
+    with urllib.request.urlopen(f"{api_server}/axiom/api/questions/{question}", timeout=120) as response:
+        asked = json.load(response)  # computed and kept in Redis, where the page will read it back
+    kept = {key: json.loads(redis_client.get(key)) for key in redis_client.scan_iter(cache.insight_key("*"))}
+    [(key, body)] = [(k, b) for k, b in kept.items() if all(b[f] == asked[f] for f in ("question", "subject", "as_of"))]
+    redis_client.set(key, json.dumps(planted(body, frozenset(keep))), ex=600)
+
+    browser = DevTools(tmp_path / "profile")
+    try:
+        browser.call("Page.addScriptToEvaluateOnNewDocument", source=SEEN)
+        path, _, query = question.partition("?")
+        subject = f"&symbol={path.split('/')[1]}" if "/" in path else ""
+        browser.call("Page.navigate", url=f"{api_server}/axiom/?question={path.split('/')[0]}&{query}{subject}")
+        for _ in range(120):
+            if (ready := browser.evaluate("document.body && document.body.dataset.ready")) in ("true", "error"):
+                break
+            time.sleep(0.5)
+        assert ready == "true", browser.evaluate("document.getElementById('message').textContent")
+        tooltips = browser.evaluate(TOOLTIPS)
+        text = browser.evaluate("document.body.innerText")
+        found = browser.evaluate(
+            "({elements: document.querySelectorAll('[data-planted]').length, seen: window.planted_seen,"
+            " ran: window.planted_ran || false})"
+        )
+    finally:
+        browser.close()
+    assert found == {"elements": 0, "seen": 0, "ran": False}
+    assert text.count('<img data-planted="element"') >= 5  # the planted answer is on screen, as text
+    assert any('<img data-planted="element"' in shown for shown in tooltips)  # and in the charts' tooltips

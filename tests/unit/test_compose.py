@@ -107,3 +107,24 @@ def test_celery_workers_in_their_own_profile_scale_and_share_the_secrets_by_refe
     assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     example = (ROOT / ".env.compose.example").read_text()
     assert re.search(r"^AIRFLOW_EXECUTOR=LocalExecutor$", example, re.MULTILINE)
+
+
+def test_chroma_server_is_reached_only_through_its_proxy(compose):
+    services = compose["services"]
+    networks = {name: set(svc.get("networks") or ["default"]) for name, svc in services.items()}
+    assert compose.get("networks", {}).get("chroma", {}).get("internal") is True, "no internal chroma network"
+    sharing = {name for name, nets in networks.items() if nets & networks["chroma-server"]} - {"chroma-server"}
+    assert sharing == {"chromadb"}, f"{sorted(sharing)} can reach chroma-server without the token"
+    assert "default" in networks["chromadb"]  # where every client reaches the proxy
+
+
+def test_the_open_heartbeat_proxies_the_fixed_path_not_the_request_uri():
+    template = (ROOT / "services" / "chroma" / "nginx.conf.template").read_text()
+    locations = dict(re.findall(r"location ([^{]+?) \{(.*?)\n    \}", template, re.DOTALL))
+    assert set(locations) == {"= /api/v2/heartbeat", "/"}
+    heartbeat = locations["= /api/v2/heartbeat"]
+    # a proxy_pass without a path forwards the raw URI: /api/v2/x/..%2F..%2Fheartbeat matches the location
+    # once normalised, and the raw text would reach another Chroma route without the token
+    assert re.findall(r"proxy_pass (\S+);", heartbeat) == ["http://chroma-server:8000/api/v2/heartbeat"]
+    assert "limit_except GET" in heartbeat and "$request_uri" not in template and "$uri" not in template
+    assert 'if ($http_x_chroma_token != "${AXIOM_CHROMA_TOKEN}")' in locations["/"]

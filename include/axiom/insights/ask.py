@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 QUESTIONS = {m.QUESTION: m for m in (buy, rotation, cascade, like)}
 SHAPE = 2  # of a kept answer (2: the reasons in the verdict, the data version); no older shape is read back
+REDIS_DOWN = "Redis is unavailable: what it caches (answers, latest prices, sector momentum) was read from the ledger"
 
 
 def insight_key(question: str, request, analyst: tuple[str, str, str], version: dict) -> str:
@@ -53,6 +54,9 @@ def ask(
     request = module.resolve(stores.conn, subject, as_of, params or {})
     version = {p: list(run) for p, run in sorted(ledger.runs.newest_runs(stores.conn).items())}
     first = judge.chain[0]
+    redis_up = cache.reachable(stores.redis_client)
+    if not redis_up:  # Redis holds only copies of ledger facts: answer from the ledger, and say so
+        stores = Stores(stores.conn, None, stores.driver, stores.chroma_client)
     if use_cache:
         key = insight_key(question, request, (first.name, first.model, first.prompt_version), version)
         found = cache.read_json(stores.redis_client, cache.insight_key(key))
@@ -60,9 +64,14 @@ def ask(
             return Insight.from_json(found, cached="redis")
         found = ledger.insights.find(stores.conn, key)
         if found is not None:
-            cache.cache_json(stores.redis_client, {cache.insight_key(key): found}, ttl_seconds=ttl_seconds)
+            if redis_up:
+                cache.cache_json(stores.redis_client, {cache.insight_key(key): found}, ttl_seconds=ttl_seconds)
+            else:
+                found = {**found, "notes": [*found["notes"], REDIS_DOWN]}
             return Insight.from_json(found, cached="ledger")
     rec = Recorder()
+    if not redis_up:
+        rec.gap(REDIS_DOWN)
     moving = [p for p, (_, status) in version.items() if status == "running"]
     if moving:
         rec.gap(f"{', '.join(moving)} {'is' if len(moving) == 1 else 'are'} writing the stores right now")

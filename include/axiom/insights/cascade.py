@@ -2,8 +2,9 @@
 how each behaved on and after every earlier rate hike, similar past decisions, and the analyst's ranked
 exposure list.
 
-The subject is a decision date (the FOMC decision of that day in the ledger), nothing (the latest
-decision on or before the as-of), or a hypothetical ``hike 50bp`` / ``cut 25bp`` on the as-of date.
+The subject is a decision date (the FOMC decision of that day in the ledger, on or before the as-of when
+one is given), nothing (the latest decision on or before the as-of), or a hypothetical ``hike 50bp`` /
+``cut 25bp`` on the as-of date. The answer stands on the as-of (default: the decision's session).
 
 * Neo4j: companies reached from the decision by ``AFFECTS|BELONGS_TO`` paths of 1 to 3 hops, with the
   decision's measured sector sensitivity; a hypothetical decision reaches every company through its
@@ -12,13 +13,13 @@ decision on or before the as-of), or a hypothetical ``hike 50bp`` / ``cut 25bp``
 * PostgreSQL: every rate hike before the as-of (the FOMC fixture covers every change of the federal
   funds target since 1990) and each company's return on the decision day and over the next 5
   sessions, counted only when those 5 sessions had ended by the as-of.
-* Chroma: the most similar earlier decisions by meaning (only events dated before the as-of).
+* Chroma: the most similar earlier decisions by meaning (only events dated before the decision and the as-of).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -51,8 +52,10 @@ def resolve(conn, subject, as_of, params: dict) -> Request:
         bp = int(match.group(2)) * (1 if match.group(1) == "hike" else -1)
         day = session_on_or_before(conn, as_of)
         return Request(f"hypothetical {match.group(1)} {abs(bp)}bp", day, {"change_bp": bp, "event_id": None})
-    decided = parse_date(text, "event") if text else None
-    until = decided or parse_date(as_of, "as_of") or ledger.prices.session_span(conn)[1]
+    decided, requested = parse_date(text, "event") if text else None, parse_date(as_of, "as_of")
+    if decided and requested and decided > requested:
+        raise ValueError(f"the decision of {decided} is after as_of {requested}: nothing after the as-of is read")
+    until = decided or requested or ledger.prices.session_span(conn)[1]
     decisions = ledger.events.fed_decisions(conn, datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC))
     if decided:
         decisions = [d for d in decisions if d["occurred_at"].astimezone(UTC).date() == decided]
@@ -63,14 +66,15 @@ def resolve(conn, subject, as_of, params: dict) -> Request:
     day = event["occurred_at"].astimezone(UTC).date()
     return Request(
         event["title"],
-        session_on_or_before(conn, day),
-        {"change_bp": event["facts"].get("change_bp"), "event_id": event["event_id"]},
+        session_on_or_before(conn, requested or day),
+        {"change_bp": event["facts"].get("change_bp"), "event_id": event["event_id"], "decided": day.isoformat()},
     )
 
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     conn, as_of = stores.conn, request.as_of
     event_id = request.params["event_id"]
+    decided = date.fromisoformat(request.params.get("decided") or as_of.isoformat())
     if event_id is None:
         reached = rec.read(
             "neo4j", "companies through their sectors (hypothetical decision)", graph.SECTOR_EXPOSURE_BEFORE,
@@ -107,12 +111,12 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         "chroma",
         "similar earlier decisions",
         f"{vectors.MARKET_EVENTS}.query(text, where event_type = fed_decision and epoch_day < as_of)",
-        {"text": request.subject, "until": as_of - timedelta(days=1)},
+        {"text": request.subject, "until": min(as_of, decided) - timedelta(days=1)},
         lambda: search.search(
             stores.chroma_client,
             request.subject,
             kinds=[vectors.MARKET_EVENTS],
-            where=search.where_clause(event_type="fed_decision", until=as_of - timedelta(days=1)),
+            where=search.where_clause(event_type="fed_decision", until=min(as_of, decided) - timedelta(days=1)),
             k=5,
         ),
         lambda hits: [{"date": h.metadata.get("date"), "title": h.document, "distance": h.distance} for h in hits],

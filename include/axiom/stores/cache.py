@@ -31,6 +31,8 @@ import socket
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+import redis.exceptions
+
 from axiom.stores.ledger.signals import check as check_signal
 
 PRICE_UPDATES = "price_updates"
@@ -62,9 +64,20 @@ def cache_latest_prices(client, bars: Iterable[dict], *, ttl_seconds: int) -> in
 
 
 def read_json(client, key: str) -> dict | None:
-    """The JSON value of ``key`` (None when it is missing or expired)."""
+    """The JSON value of ``key`` (None when it is missing or expired, or when ``client`` is None: an answer
+    asked while Redis is down reads the ledger instead, see ``axiom.insights.ask``)."""
+    if client is None:
+        return None
     raw = client.get(key)
     return None if raw is None else json.loads(raw)
+
+
+def reachable(client) -> bool:
+    """Whether Redis answers a PING: a reader that can do without it reads the ledger when it does not."""
+    try:
+        return bool(client.ping())
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return False
 
 
 class Published(NamedTuple):

@@ -1,10 +1,13 @@
 // The Axiom page: ask a question, then draw the answer, its evidence, the price, correlations and the graph.
-// Every URL is relative to the page, so it works under any prefix or proxy.
+// Every URL is relative to the page, so it works under any prefix or proxy. Everything an answer carries is
+// data, never markup: each value put into HTML (innerHTML, attributes, ECharts tooltip formatters) goes
+// through escape(), numbers through fixed(); everything else is set as textContent or drawn on a canvas.
 "use strict";
 
 const form = document.getElementById("ask");
 const say = (text) => { document.getElementById("message").textContent = text; };
-const escape = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
+const escape = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})[c]);
+const fixed = (value, digits) => Number(value).toFixed(digits);
 const charts = {};
 const chart = (id) => (charts[id] ||= echarts.init(document.getElementById(id), null, {renderer: "canvas"}));
 window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
@@ -37,15 +40,15 @@ function drawAnswer(insight) {
   const v = insight.verdict;
   document.getElementById("verdict").innerHTML =
     `<span class="label ${escape(v.label)}">${escape(v.label)}</span> ${escape(insight.subject)}` +
-    `<small>as of ${escape(insight.as_of)} · confidence ${v.confidence.toFixed(2)} · ${escape(insight.analyst)}` +
-    `${insight.cached ? " · a cache hit (" + escape(insight.cached) + ")" : ""} · ${insight.total_ms.toFixed(0)} ms</small>`;
+    `<small>as of ${escape(insight.as_of)} · confidence ${fixed(v.confidence, 2)} · ${escape(insight.analyst)}` +
+    `${insight.cached ? " · a cache hit (" + escape(insight.cached) + ")" : ""} · ${fixed(insight.total_ms, 0)} ms</small>`;
   document.getElementById("reasons").innerHTML = v.reasons.map((r) => `<li>${escape(r)}</li>`).join("");
   document.getElementById("notes").innerHTML = insight.notes.map((n) => `<li>${escape(n)}</li>`).join("");
   document.getElementById("ranking").innerHTML = v.ranking.map((r, i) =>
-    `<tr><td>${i + 1}</td><th>${escape(r.name)}</th><td class="num">${r.score.toFixed(4)}</td><td>${escape(r.reason)}</td></tr>`).join("");
+    `<tr><td>${i + 1}</td><th>${escape(r.name)}</th><td class="num">${fixed(r.score, 4)}</td><td>${escape(r.reason)}</td></tr>`).join("");
   document.getElementById("evidence").innerHTML = "<tr><th>store</th><th>what</th><th>ms</th></tr>" +
-    insight.evidence.map((e) => `<tr title="${escape(e.query)}"><td><span class="store ${e.store}">${e.store}</span></td>` +
-      `<td>${escape(e.what)}</td><td class="num">${e.latency_ms.toFixed(1)}</td></tr>`).join("");
+    insight.evidence.map((e) => `<tr title="${escape(e.query)}"><td><span class="store ${escape(e.store)}">${escape(e.store)}</span></td>` +
+      `<td>${escape(e.what)}</td><td class="num">${fixed(e.latency_ms, 1)}</td></tr>`).join("");
   const stores = Object.keys(insight.latency_by_store);
   chart("latency").setOption({
     grid: {left: 70, right: 30, top: 10, bottom: 20},
@@ -60,13 +63,13 @@ async function drawPrice(insight, symbol) {
     title.textContent = insight.question === "rotation" ? "Sector rotation scores" : "Exposure (mean fall after past hikes)";
     const rows = insight.verdict.ranking;
     chart("price").setOption({
-      grid: {left: 160, right: 30, top: 10, bottom: 30}, tooltip: {},
+      grid: {left: 160, right: 30, top: 10, bottom: 30}, tooltip: {formatter: (p) => `${escape(p.name)}: ${fixed(p.value, 4)}`},
       xAxis: {type: "value"}, yAxis: {type: "category", data: rows.map((r) => r.name).reverse()},
       series: [{type: "bar", data: rows.map((r) => r.score).reverse()}],
     }, true);
     return;
   }
-  const series = await get(`api/prices/${encodeURIComponent(symbol)}?as_of=${insight.as_of}&sessions=250`);
+  const series = await get(`api/prices/${encodeURIComponent(symbol)}?as_of=${encodeURIComponent(insight.as_of)}&sessions=250`);
   const last = series.closes[series.closes.length - 1];
   const analogues = (insight.evidence.find((e) => e.store === "chroma" && Array.isArray(e.facts)) || {facts: []}).facts
     .filter((a) => a.forward_return !== undefined);
@@ -74,25 +77,26 @@ async function drawPrice(insight, symbol) {
   const categories = analogues.length ? [...series.dates, horizon] : series.dates;
   title.textContent = `${symbol} to ${series.as_of}` + (analogues.length ? ` · what followed ${analogues.length} similar past windows` : "");
   chart("price").setOption({
-    tooltip: {trigger: "axis"}, legend: {top: 0},
+    // one tooltip per session (an axis tooltip: the series' own tooltip options would never be used)
+    tooltip: {trigger: "axis", formatter: (points) => points.map((p) => escape(p.seriesIndex ? p.name : `${p.name}: close ${p.value}`)).join("<br>")},
+    legend: {top: 0},
     grid: {left: 60, right: 30, top: 30, bottom: 40},
     xAxis: {type: "category", data: categories}, yAxis: {type: "value", scale: true},
     series: [
       {name: "close", type: "line", showSymbol: false, data: series.closes},
       {name: "analogues' outcomes", type: "scatter", symbolSize: 9,
        data: analogues.map((a) => ({value: [horizon, +(last * (1 + a.forward_return)).toFixed(2)],
-                                    name: `${a.symbol} to ${a.window_end}: ${(100 * a.forward_return).toFixed(1)}%`})),
-       tooltip: {formatter: (p) => p.name}},
+                                    name: `${a.symbol} to ${a.window_end}: ${(100 * a.forward_return).toFixed(1)}%`}))},
     ],
   }, true);
 }
 
 async function drawHeatmap(asOf) {
-  const m = await get(`api/correlations?as_of=${asOf}`);
+  const m = await get(`api/correlations?as_of=${encodeURIComponent(asOf)}`);
   const data = [];
   m.coefficients.forEach((row, i) => row.forEach((v, j) => data.push([j, i, v])));
   chart("heatmap").setOption({
-    tooltip: {formatter: (p) => `${m.symbols[p.value[1]]} / ${m.symbols[p.value[0]]}: ${p.value[2]}`},
+    tooltip: {formatter: (p) => `${escape(m.symbols[p.value[1]])} / ${escape(m.symbols[p.value[0]])}: ${escape(p.value[2])}`},
     grid: {left: 50, right: 20, top: 10, bottom: 70},
     xAxis: {type: "category", data: m.symbols, axisLabel: {rotate: 90}}, yAxis: {type: "category", data: m.symbols},
     visualMap: {min: -1, max: 1, calculable: true, orient: "horizontal", left: "center", bottom: 0,
@@ -105,7 +109,7 @@ async function drawGraph(symbol, asOf) {
   const card = document.getElementById("graph-card");
   card.hidden = !symbol;
   if (!symbol) return;
-  const g = await get(`api/graph/${encodeURIComponent(symbol)}?as_of=${asOf}`);
+  const g = await get(`api/graph/${encodeURIComponent(symbol)}?as_of=${encodeURIComponent(asOf)}`);
   const kinds = ["company", "sector", "stock", "event"];
   chart("graph").setOption({
     tooltip: {formatter: (p) => escape(p.data.label || p.data.kind || "")}, legend: {data: kinds, top: 0},
