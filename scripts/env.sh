@@ -24,6 +24,8 @@ export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
 export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$STATE/airflow/logs"
 export AXIOM_LANDING_DIR="${AXIOM_LANDING_DIR:-$STATE/landing}"
 export AXIOM_SYNTHETIC_DIR="${AXIOM_SYNTHETIC_DIR:-$STATE/synthetic}"
+# the text embedder's ONNX graph, built from the packaged weights by scripts/setup.sh (axiom.embedding)
+export AXIOM_EMBEDDER_DIR="${AXIOM_EMBEDDER_DIR:-$STATE/embedder}"
 export PYTHONPATH="$ROOT/include:$ROOT/plugins:$ROOT/dags${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$VENV/bin:$PATH"
 # the bundled MiniLM is loaded from site-packages; nothing may download weights at run time
