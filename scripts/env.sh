@@ -28,8 +28,8 @@ export AXIOM_SYNTHETIC_DIR="${AXIOM_SYNTHETIC_DIR:-$STATE/synthetic}"
 export AXIOM_EMBEDDER_DIR="${AXIOM_EMBEDDER_DIR:-$STATE/embedder}"
 export PYTHONPATH="$ROOT/include:$ROOT/plugins:$ROOT/dags${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$VENV/bin:$PATH"
-# the bundled MiniLM is loaded from site-packages; nothing may download weights at run time
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False TQDM_DISABLE=1
+# nothing may download weights at run time (the text embedder reads the packaged MiniLM only)
+export HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False TQDM_DISABLE=1
 
 # AXIOM_EXECUTOR (shell, .env.local or `make run EXECUTOR=celery`): local runs tasks in the scheduler,
 # celery on `airflow celery worker` processes that take them from db 1 of Axiom's Redis and keep their

