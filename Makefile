@@ -32,7 +32,7 @@ test: start  ## run the test suite against the real services, on stores of its o
 status:  ## counts per store and the drift summary (python -m axiom doctor has the details) as one JSON object
 	@$(ENV) python -m axiom status
 
-bench: start  ## benchmarks on the tests' stores: offline load, correlations, answers; then every pipeline at 20-500 synthetic symbols
+bench: start  ## benchmarks on the tests' stores: offline load, correlations, answers, the text embedder; then every pipeline at 20-500 synthetic symbols
 	@scripts/bench.sh
 
 lint:  ## ruff, including Airflow 3 rules

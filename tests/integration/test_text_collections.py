@@ -67,7 +67,8 @@ def create_as_before(chroma_client, name: str, description: str, embedding_funct
 def test_a_collection_made_with_sentence_transformers_is_adopted_with_its_vectors(clean_stores, pg, chroma_client):
     load_fundamentals(pg, CompanyParams())
     records = index.company_records(pg)
-    assert len(records) == 20 and all(d in REFERENCE_VECTORS for d in records.documents)
+    assert len(records) == 20
+    assert all(d in REFERENCE_VECTORS for d in records.documents), "descriptions changed: re-make the reference"
     description = "company business descriptions, one per symbol"
     before = create_as_before(chroma_client, vectors.COMPANIES, description, SENTENCE_TRANSFORMER)
     stored = np.asarray([REFERENCE_VECTORS[d] for d in records.documents])
