@@ -22,7 +22,7 @@ from tests.support import Subscriber
 
 correlated = test_alerts.correlated  # the fixture: XOM and CVX drawn as CORRELATED_WITH
 
-MARKING = "UPDATE trading_signal SET streamed_at%"
+MARKING = "UPDATE signal SET streamed_at%"
 
 
 def a_signal(day: int, a: str = "CVX", b: str = "XOM") -> dict:
@@ -52,7 +52,7 @@ def test_a_try_that_died_between_streaming_and_marking_is_retried_and_streams_ea
     before = task_states("divergence_alerts", "alert")
     blocker = admin()
     blocker.autocommit = False
-    blocker.execute("SELECT 1 FROM trading_signal FOR UPDATE")  # the UPDATE of mark_streamed waits on this row
+    blocker.execute("SELECT 1 FROM signal FOR UPDATE")  # the UPDATE of mark_streamed waits on this row
     seen = {}
 
     def cut_while_marking() -> None:
@@ -65,7 +65,7 @@ def test_a_try_that_died_between_streaming_and_marking_is_retried_and_streams_ea
         finally:
             blocker.rollback()  # whatever happened, the task's retry is not left waiting
 
-    live = Subscriber(redis_client, cache.TRADING_SIGNALS)
+    live = Subscriber(redis_client, cache.SIGNAL_UPDATES)
     try:
         with beside(cut_while_marking):
             run = dagbag.dags["divergence_alerts"].test()
@@ -89,7 +89,7 @@ def test_a_signal_streamed_again_is_not_added_again(clean_stores, redis_client):
     first = stream(redis_client, a_signal(28), a_signal(29))
     again = cache.stream_signals(redis_client, {ledger.signals.signal_id(s): s for s in (a_signal(29), a_signal(30))})
     assert again.added == 1 and again.entry_ids[0] == first[1]  # the 29th is where it was
-    assert stream_ids(redis_client) == [f"divergence:CVX:XOM:2022-12-{d}" for d in (28, 29, 30)]
+    assert stream_ids(redis_client) == [f"CVX:XOM:2022-12-{d}:divergence" for d in (28, 29, 30)]
 
 
 def test_the_entries_of_a_consumer_that_died_are_claimed_by_another(clean_stores, redis_client):
