@@ -46,7 +46,7 @@ def text_embedding_function():
 
     @register_embedding_function
     class MiniLM(EmbeddingFunction[Documents]):
-        def __init__(self) -> None:
+        def __init__(self) -> None:  # Chroma warns about a function without an __init__ of its own
             pass
 
         def __call__(self, input: Documents) -> Embeddings:
@@ -97,9 +97,10 @@ def _adopt(client, held, embed, description: str):
     """Copy a text collection recorded with sentence-transformers into one recorded with ``embed``, by name.
 
     Chroma cannot change a collection's embedding function, so the records (ids, documents, metadata with
-    their digests, and the vectors themselves, not recomputed) go to a new collection that then takes the
-    old one's name. The two functions give the same vectors to 1e-4 per component, so what was stored stays
-    valid and ``doctor`` agrees as before. A copy left by an interrupted move is discarded and made anew.
+    their digests, and the vectors themselves, not recomputed: Chroma normalises cosine vectors again on
+    write, which moves them by float32 rounding only) go to a new collection that then takes the old one's
+    name. The two functions give the same vectors to 1e-4 per component, so what was stored stays valid and
+    ``doctor`` agrees as before. A copy left by an interrupted move is discarded and made anew.
     """
     staging = f"{held.name}.adopting"
     if staging in {c.name for c in client.list_collections()}:
