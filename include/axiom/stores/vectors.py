@@ -211,8 +211,9 @@ def upsert(
     """Upsert in batches below Chroma's per-request limit (5,461); return how many were written.
 
     Documents without vectors are embedded here, by the collection's MiniLM, in batches of at most
-    ``TEXT_BATCH``. Measured alone on 12,000 short documents, MiniLM's peak RSS was 1,014 MiB in
-    batches of 256 and 1,081 MiB in batches of 4,000; importing and loading it costs 899 MiB of that.
+    ``TEXT_BATCH`` (which the embedder cuts further by its token budget). Measured alone on 2,048 of
+    Axiom's kinds of documents, a process with chromadb and the embedder peaked at 460 MiB, 330 MiB
+    of it before the first batch (``benchmarks/embedding.py``).
     """
     total = len(ids)
     size = batch_size if documents is None or embeddings is not None else min(batch_size, TEXT_BATCH)
