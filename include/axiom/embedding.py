@@ -199,6 +199,8 @@ class Embedder:
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only
+        # idle worker threads sleep instead of spinning: tasks, servers and users share few cores here
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         # sentence-transformers' setup of this tokenizer: max_seq_length from sentence_bert_config.json (the
         # tokenizer.json says 128), no fixed padding (encode pads each batch to its longest text)

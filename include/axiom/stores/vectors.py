@@ -46,7 +46,7 @@ def text_embedding_function():
 
     @register_embedding_function
     class MiniLM(EmbeddingFunction[Documents]):
-        def __init__(self) -> None:
+        def __init__(self) -> None:  # Chroma warns about a function without an __init__ of its own
             pass
 
         def __call__(self, input: Documents) -> Embeddings:
@@ -97,9 +97,10 @@ def _adopt(client, held, embed, description: str):
     """Copy a text collection recorded with sentence-transformers into one recorded with ``embed``, by name.
 
     Chroma cannot change a collection's embedding function, so the records (ids, documents, metadata with
-    their digests, and the vectors themselves, not recomputed) go to a new collection that then takes the
-    old one's name. The two functions give the same vectors to 1e-4 per component, so what was stored stays
-    valid and ``doctor`` agrees as before. A copy left by an interrupted move is discarded and made anew.
+    their digests, and the vectors themselves, not recomputed: Chroma normalises cosine vectors again on
+    write, which moves them by float32 rounding only) go to a new collection that then takes the old one's
+    name. The two functions give the same vectors to 1e-4 per component, so what was stored stays valid and
+    ``doctor`` agrees as before. A copy left by an interrupted move is discarded and made anew.
     """
     staging = f"{held.name}.adopting"
     if staging in {c.name for c in client.list_collections()}:
@@ -210,8 +211,9 @@ def upsert(
     """Upsert in batches below Chroma's per-request limit (5,461); return how many were written.
 
     Documents without vectors are embedded here, by the collection's MiniLM, in batches of at most
-    ``TEXT_BATCH``. Measured alone on 12,000 short documents, MiniLM's peak RSS was 1,014 MiB in
-    batches of 256 and 1,081 MiB in batches of 4,000; importing and loading it costs 899 MiB of that.
+    ``TEXT_BATCH`` (which the embedder cuts further by its token budget). Measured alone on 2,048 of
+    Axiom's kinds of documents, a process with chromadb and the embedder peaked at 460 MiB, 330 MiB
+    of it before the first batch (``benchmarks/embedding.py``).
     """
     total = len(ids)
     size = batch_size if documents is None or embeddings is not None else min(batch_size, TEXT_BATCH)
