@@ -10,16 +10,19 @@ Inputs are validated (symbols by the pattern the DAG Params use, dates by ``axio
 lists and sizes bounded); a bad one is a 4xx with the reason. A store that cannot be reached is a 503
 naming it, and a route only connects to the stores it reads, so one store down leaves the others' routes
 answering. Anything else is a bug: a 500, with its traceback in the api-server's log. PostgreSQL reads
-take a connection from a bounded pool (``AXIOM_API_POOL_SIZE``), so a burst of requests waits for a
-connection instead of exhausting the server's ``max_connections`` that Airflow's metadata database shares.
+take a connection from a bounded pool (``AXIOM_API_POOL_SIZE``), and as many requests work at once as it
+has connections, so a burst of requests waits its turn instead of exhausting the server's
+``max_connections`` that Airflow's metadata database shares (or the api-server's two cores).
 The routes only adapt HTTP to the domain functions (``axiom.insights``, ``axiom.search``, ``axiom.explore``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
+import weakref
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -161,6 +164,10 @@ class Shared:
                 raise StoreUnavailable(store, exc) from exc
 
 
+def pool_size() -> int:
+    return int(os.environ.get("AXIOM_API_POOL_SIZE", 10))
+
+
 def ledger_pool() -> ConnectionPool:
     """A pool of autocommit ledger connections pinned to UTC, from the ``axiom_postgres`` connection:
     at most ``AXIOM_API_POOL_SIZE`` per api-server worker, each request waiting up to
@@ -178,8 +185,8 @@ def ledger_pool() -> ConnectionPool:
             "autocommit": True,
         },
         min_size=1,
-        max_size=int(os.environ.get("AXIOM_API_POOL_SIZE", 10)),
-        timeout=float(os.environ.get("AXIOM_API_POOL_TIMEOUT", 10)),
+        max_size=pool_size(),
+        timeout=float(os.environ.get("AXIOM_API_POOL_TIMEOUT", 30)),
         check=ConnectionPool.check_connection,  # a connection the server dropped is replaced, not handed out
         name=POOL_NAME,
         open=False,
@@ -222,7 +229,21 @@ class RequestStores:
             self._conn = None
 
 
-def stores():
+TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+async def turn():
+    """As many requests at work as the pool has connections; the others wait their turn on the event loop,
+    holding no thread, so the threads that run routes and give connections back are never all taken by
+    waiters, and the pool's timeout is only reached when the ledger is down or stuck (a burst queues)."""
+    loop = asyncio.get_running_loop()
+    if loop not in TURNS:
+        TURNS[loop] = asyncio.Semaphore(pool_size())
+    async with TURNS[loop]:
+        yield
+
+
+def stores(_: Annotated[None, Depends(turn)]):
     request_stores = RequestStores()
     try:
         yield request_stores

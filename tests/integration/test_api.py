@@ -72,7 +72,7 @@ def test_what_a_dag_run_wrote(client, pg):
         ("/api/questions/buy/AAPL;DROP", 422, "should match pattern"),
         ("/api/questions/buy/ZZZZ", 404, "ZZZZ has no daily prices"),
         ("/api/questions/buy/AAPL?as_of=2030-01-02", 400, "after the ledger's newest session"),
-        ("/api/questions/buy/AAPL?as_of=2022-13-01", 422, "valid date"),
+        ("/api/questions/buy/AAPL?as_of=2022-13-01", 422, "as_of must be a date like 2022-01-31"),
         ("/api/questions/cascade?event=tomorrow", 422, "should match pattern"),
         ("/api/search?text=", 422, "at least 1 character"),
         ("/api/search?text=x&event_type=rumour", 422, "Input should be"),
