@@ -16,8 +16,8 @@ POOL_SIZE = int(os.environ["AXIOM_API_POOL_SIZE"])  # .env's: 150 requests at on
 def loaded(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_factory):
     from benchmarks.api import ledger_connections
 
-    from tests.conftest import airflow_components, load_stores
     from tests.integration.test_api import DAGS
+    from tests.support import airflow_components, load_stores
 
     load_stores(dagbag, DAGS, pg=pg, redis_client=redis_client, neo4j_driver=neo4j_driver,
                 chroma_client=chroma_client, landing=tmp_path_factory.mktemp("landing"))  # fmt: skip

@@ -22,8 +22,8 @@ def signed_in(dagbag, pg, redis_client, neo4j_driver, chroma_client, tmp_path_fa
     from fastapi.testclient import TestClient
 
     from axiom_airflow.api import app
-    from tests.conftest import load_stores
     from tests.integration.test_api import DAGS
+    from tests.support import load_stores
 
     load_stores(dagbag, DAGS, pg=pg, redis_client=redis_client, neo4j_driver=neo4j_driver,
                 chroma_client=chroma_client, landing=tmp_path_factory.mktemp("landing"))  # fmt: skip

@@ -16,8 +16,9 @@ def graph_counts(driver) -> dict:
         nodes = session.run("MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n ORDER BY label").data()
         rels = session.run("MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n ORDER BY type").data()
         props = session.run(
-            "MATCH (a)-[r]->(b) RETURN type(r) AS t, coalesce(a.symbol, toString(a.event_id)) AS a,"
-            " coalesce(b.symbol, b.name, toString(b.event_id)) AS b, properties(r) AS p ORDER BY t, a, b"
+            "MATCH (a)-[r]->(b) RETURN type(r) AS t, coalesce(a.symbol, a.name, toString(a.event_id)) AS a,"
+            " coalesce(b.symbol, b.name, toString(b.event_id)) AS b, properties(r) AS p"
+            " ORDER BY t, a, b, toString(r.as_of)"
         ).data()
     return {"nodes": nodes, "rels": rels, "props": props}
 

@@ -31,7 +31,8 @@ def test_no_password_is_on_a_command_line_while_services_sh_runs(tmp_path):
     program services.sh and its children start: none holds a connection password."""
     import subprocess
 
-    from tests.conftest import ROOT, connection_secrets
+    from tests.conftest import ROOT
+    from tests.support import connection_secrets
 
     secrets = connection_secrets()
     assert secrets, "the tests' connections have passwords"

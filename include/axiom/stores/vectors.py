@@ -166,6 +166,17 @@ def connect(
     return client
 
 
+def existing(client, name: str):
+    """The collection ``name`` opened for reading as it is, or None when there is none: a read never creates,
+    drops or migrates a collection (the writers' openers above do that). Queries pass their own vectors."""
+    from chromadb.errors import NotFoundError
+
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except NotFoundError:
+        return None
+
+
 def collection_counts(client) -> dict[str, int]:
     """Records per collection."""
     return {c.name: c.count() for c in client.list_collections()}
