@@ -105,7 +105,8 @@ def _condition(value) -> tuple[str, object]:
 
 
 def checkable(where: dict) -> bool:
-    """Whether ``matches`` reads ``where`` exactly as Chroma does (logical and comparison operators only)."""
+    """Whether ``matches`` reads ``where`` exactly as Chroma does: logical and comparison operators on strings,
+    bools and ints (Chroma compares an int with a float operand truncated, which ``matches`` does not mimic)."""
     if not isinstance(where, dict) or not where:
         return False
     for key, value in where.items():
@@ -119,7 +120,7 @@ def checkable(where: dict) -> bool:
             values = operand if op in ("$in", "$nin") else [operand]
             if op not in _COMPARISONS or not isinstance(values, list):
                 return False
-            if not all(isinstance(v, (str, int, float, bool)) for v in values):
+            if not all(isinstance(v, (str, int, bool)) for v in values):  # Chroma truncates a float to compare ints
                 return False
     return True
 
