@@ -65,8 +65,8 @@ class Raw:
 
     def cypher(self, statement: str, **params) -> list[dict]:
         def run():
-            records, _, _ = self.stores.driver.execute_query(statement, params, routing_="r")
-            return [r.data() for r in records]
+            with self.stores.driver.session() as session:
+                return session.run(statement, params).data()
 
         return self._timed("neo4j", run)
 

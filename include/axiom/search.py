@@ -14,12 +14,14 @@ back to Chroma's filter only when too few of them match (see ``nearest`` for wha
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from chromadb.errors import NotFoundError
 
 from axiom.analytics import patterns
 from axiom.analytics.patterns import pattern_vector
@@ -35,6 +37,24 @@ TEXT_KINDS = {
     vectors.MARKET_EVENTS: vectors.market_events,
     vectors.CORRELATIONS: vectors.correlations,
 }
+
+
+_OPENED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> {opener: collection}
+
+
+def _read(chroma_client, opener: Callable, read: Callable):
+    """``read(collection)`` on the collection ``opener`` opens (a ``vectors`` function), opened once per client:
+    opening costs one or two round trips, as much as the query. A handle whose collection has been deleted
+    since (a projection rebuilt anew) is opened again."""
+    opened = _OPENED.setdefault(chroma_client, {})
+    collection = opened.get(opener)
+    if collection is not None:
+        try:
+            return read(collection)
+        except NotFoundError:
+            pass
+    opened[opener] = collection = opener(chroma_client)
+    return read(collection)
 
 
 @dataclass(frozen=True)
@@ -239,25 +259,29 @@ def search(
     [embedding] = vectors.text_embedding_function()([text])
     hits: list[Hit] = []
     for kind in kinds or list(TEXT_KINDS):
-        hits.extend(nearest(TEXT_KINDS[kind](chroma_client), kind, embedding, k, where=where, documents=True))
+        read = functools.partial(nearest, kind=kind, embedding=embedding, n=k, where=where, documents=True)
+        hits += _read(chroma_client, TEXT_KINDS[kind], read)
     return sorted(hits, key=lambda h: h.distance)[:k]
 
 
 def similar_companies(chroma_client, symbol: str, k: int = 5) -> list[Hit]:
     """Companies whose business descriptions are nearest to ``symbol``'s."""
-    collection = vectors.companies(chroma_client)
-    own = collection.get(ids=[f"company:{symbol}"], include=["embeddings"])
-    if not own["ids"]:
-        raise LookupError(f"{symbol} has no company description in the index; run the company_graph pipeline")
-    return nearest(
-        collection, vectors.COMPANIES, own["embeddings"][0], k, where={"symbol": {"$ne": symbol}}, documents=True
-    )
+
+    def read(collection) -> list[Hit]:
+        own = collection.get(ids=[f"company:{symbol}"], include=["embeddings"])
+        if not own["ids"]:
+            raise LookupError(f"{symbol} has no company description in the index; run the company_graph pipeline")
+        where = {"symbol": {"$ne": symbol}}
+        return nearest(collection, vectors.COMPANIES, own["embeddings"][0], k, where=where, documents=True)
+
+    return _read(chroma_client, vectors.companies, read)
 
 
 def similar_sector_profiles(chroma_client, query: np.ndarray, cutoff: date, *, k: int) -> list[dict]:
     """The ``k`` month-end sector-rotation profiles nearest ``query`` among those dated on or before ``cutoff``."""
-    collection = vectors.sector_profiles(chroma_client)
-    hits = nearest(collection, vectors.SECTOR_PROFILES, query, k, where={"epoch_day": {"$lte": epoch_day(cutoff)}})
+    where = {"epoch_day": {"$lte": epoch_day(cutoff)}}
+    read = functools.partial(nearest, kind=vectors.SECTOR_PROFILES, embedding=query, n=k, where=where)
+    hits = _read(chroma_client, vectors.sector_profiles, read)
     return [{**h.metadata, "distance": h.distance} for h in hits]
 
 
@@ -304,7 +328,8 @@ def similar_price_patterns(
     if len(closes) <= horizon:
         return []
     cutoff = closes.index[-horizon - 1].date()  # a window ending here has its horizon end on as_of at the latest
-    hits = analogue_candidates(vectors.price_patterns(chroma_client), query, cutoff, window=window, n=2 * k)
+    read = functools.partial(analogue_candidates, query=query, cutoff=cutoff, window=window, n=2 * k)
+    hits = _read(chroma_client, vectors.price_patterns, read)
     return _forward_returns(conn, [(h.metadata, h.distance) for h in hits], horizon, as_of)[:k]
 
 

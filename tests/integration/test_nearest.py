@@ -302,3 +302,21 @@ def test_matches_reads_a_filter_as_chroma_does(loaded):
         loaded.delete_collection("nearest_scratch")
     for where in ({"s": {"$contains": "x"}}, {"$not": {"s": "x"}}, {"s": {"$in": "x"}}, {"s": [1, 2]}, {}):
         assert not search.checkable(where), where
+
+
+def test_a_collection_made_anew_is_read_through_a_new_handle(loaded):
+    """search opens each collection once per client; a projection rebuilt anew (the collection deleted and
+    created again, as a change of pattern representation does) is opened again, not read through the old
+    handle."""
+    collection = vectors.sector_profiles(loaded)
+    held = vectors.held_records(collection)
+    query = next(iter(held.values()))["embedding"]
+    day = date.fromisoformat(max(h["metadata"]["as_of"] for h in held.values()))
+    before = search.similar_sector_profiles(loaded, query, day, k=3)
+    assert len(before) == 3
+    loaded.delete_collection(vectors.SECTOR_PROFILES)
+    assert search.similar_sector_profiles(loaded, query, day, k=3) == []  # opened anew: the empty collection
+    again = vectors.sector_profiles(loaded)
+    again.add(ids=list(held), embeddings=[h["embedding"] for h in held.values()],
+              metadatas=[h["metadata"] for h in held.values()])  # fmt: skip
+    assert search.similar_sector_profiles(loaded, query, day, k=3) == before
