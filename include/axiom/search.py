@@ -14,6 +14,7 @@ back to Chroma's filter only when too few of them match (see ``nearest`` for wha
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from axiom.validation import parse_dates, parse_symbols
 
 FIRST_FETCH = 2  # the first unfiltered query asks for this many times the records wanted, metadata included
 WIDEST = 4096  # the most records an unfiltered query asks for (ids and distances only) before Chroma's filter answers
+HYDRATED = 2048  # the most records whose metadata one read asks for
 TEXT_KINDS = {
     vectors.COMPANIES: vectors.companies,
     vectors.MARKET_EVENTS: vectors.market_events,
@@ -169,25 +171,27 @@ def nearest(
     where: dict | None = None,
     documents: bool = False,
     excluded: Callable[[str], bool] | None = None,
-    supersets: Sequence[dict] = (),
+    cheap: Sequence[dict] = (),
+    broad: Sequence[dict] = (),
 ) -> list[Hit]:
     """The ``n`` records of ``collection`` nearest ``embedding`` among those that match ``where``, nearest first:
     what ``collection.query(..., where=where)`` answers, without the scan its filter costs.
 
-    It asks the index for the ``FIRST_FETCH * n`` nearest records with their metadata and keeps those
-    that match (``matches``); when fewer than ``n`` do, for more (as many as the share that matched says are
-    needed, at most ``WIDEST``) by id and distance alone, reading the metadata only of records that
-    ``excluded`` (a test on the id alone) does not rule out; when that share says even ``WIDEST`` would hold
-    too few matches (an early as-of: few records are eligible), Chroma's filter answers,
-    first each of ``supersets`` (filters that every match also passes but that are cheaper to scan) as long as
-    its answer proves complete, then ``where`` itself.
+    It asks the index for the ``FIRST_FETCH * n`` nearest records with their metadata and keeps those that
+    match (``matches``). When fewer than ``n`` do, it asks Chroma with each filter of ``cheap`` (supersets of
+    ``where``: every match passes them, and few records do, so their scan is short); then the index for more
+    records without a filter (as many as the share that matched says are needed, at most ``WIDEST``) by id
+    and distance alone, reading the metadata only of records that ``excluded`` (a test on the id alone) does
+    not rule out; when that share says even ``WIDEST`` would hold too few (an early as-of: few records are
+    eligible), Chroma with each filter of ``broad`` (supersets cheaper to scan than ``where``), then with
+    ``where`` itself.
 
-    Guarantee: every record returned matches ``where``. And the records returned are the exact ``n``
-    nearest matches (records at exactly the n-th distance aside) whenever the index's answer to the unfiltered
-    query is the exact nearest ``r`` records: every matching record beyond them is at least as far as the
-    ``r``-th, hence as far as the n-th match among them. A query that returns fewer records than asked has
-    read the whole collection, so its matches are all there are. HNSW is approximate; Chroma's own filtered
-    query rests on the same index, and the integration tests check both against brute force.
+    Guarantee: every record returned matches ``where``. And the records returned are the exact ``n`` nearest
+    matches (records at exactly the n-th distance aside) whenever the index answers the query it is asked
+    (unfiltered, or with a superset) with the exact nearest ``r`` records: every match beyond them is at least
+    as far as the ``r``-th, hence as far as the n-th match among them. A query that returns fewer records than
+    asked has read every record it could, so its matches are all there are. HNSW is approximate; Chroma's own
+    filtered query rests on the same index, and the integration tests check both against brute force.
     """
     if n <= 0:
         return []
@@ -195,30 +199,53 @@ def nearest(
     query = functools.partial(collection.query, query_embeddings=[list(map(float, embedding))])
     if where is None or not checkable(where):
         return _hits(kind, query(n_results=n, where=where, include=include))
+
+    def answered(asked: int, superset: dict | None) -> tuple[list[Hit], list[Hit], bool]:
+        """The hits of one query and those that match; whether they are proven to be the answer."""
+        hits = _hits(kind, query(n_results=asked, where=superset, include=include))
+        chosen = [h for h in hits if matches(where, h.metadata)]
+        return hits, chosen, len(chosen) >= n or len(hits) < asked
+
     asked = FIRST_FETCH * n
-    hits = _hits(kind, query(n_results=asked, include=include))
-    chosen = [h for h in hits if matches(where, h.metadata)]
-    if len(chosen) >= n or len(hits) < asked:
+    hits, chosen, done = answered(asked, None)
+    for superset in () if done else cheap:
+        _, chosen, done = answered(8 * n, superset)
+        if done:
+            break
+    if done:
         return chosen[:n]
     known = {h.id: h for h in hits}
-    asked = min(WIDEST, max(8 * asked, round(2 * _needed(asked, len(chosen), n))))
+    kept = [h for h in hits if not (excluded and excluded(h.id))]
+    found = sum(matches(where, h.metadata) for h in hits)
+    share = max(found, 0.5) / max(len(kept), 1)  # of the records not ruled out by id that match
+    asked = min(WIDEST, max(8 * asked, round(2 * _needed(asked, found, n))))
     while True:
         result = query(n_results=asked, include=["distances"])
         ids, distances = result["ids"][0], result["distances"][0]
         candidates = [(i, d) for i, d in zip(ids, distances, strict=True) if not (excluded and excluded(i))]
-        chosen = _matching(collection, kind, candidates, n, where, known, include)
+        chosen = _matching(collection, kind, candidates, n, where, known, include, share)
         if len(chosen) >= n or len(ids) < asked:
             return chosen[:n]
         needed = _needed(asked, len(chosen), n)
         if asked >= WIDEST or needed > 2 * WIDEST:  # the widest query would not find enough either
             break
         asked = min(WIDEST, round(2 * needed))
-    for superset in supersets:
-        hits = _hits(kind, query(n_results=n, where=superset, include=include))
-        chosen = [h for h in hits if matches(where, h.metadata)]
-        if len(chosen) == len(hits):  # all n match, or fewer than n exist: the answer is complete
-            return chosen
+    for superset in broad:
+        _, chosen, done = answered(FIRST_FETCH * n, superset)
+        if done:
+            return chosen[:n]
     return _hits(kind, query(n_results=n, where=where, include=include))
+
+
+def equalities(where: dict | None) -> list[dict]:
+    """The equality terms of an ``$and`` filter, as one filter: a superset of it that is short to scan when
+    the values are selective (an event type, a symbol); none when ``where`` has no other term."""
+    terms = (where or {}).get("$and", [])
+    equal = [t for t in terms if checkable(t) and len(t) == 1 and _condition(next(iter(t.values())))[0] == "$eq"]
+    equal = [t for t in equal if not next(iter(t)).startswith("$")]
+    if not equal or len(equal) == len(terms):
+        return []
+    return [equal[0] if len(equal) == 1 else {"$and": equal}]
 
 
 def _needed(asked: int, found: int, n: int) -> float:
@@ -226,13 +253,15 @@ def _needed(asked: int, found: int, n: int) -> float:
     return asked * n / max(found, 0.5)
 
 
-def _matching(collection, kind, candidates, n, where, known: dict, include) -> list[Hit]:
+def _matching(collection, kind, candidates, n, where, known: dict, include, share: float) -> list[Hit]:
     """The first ``n`` of ``candidates`` (id, distance; nearest first) whose metadata matches ``where``, reading
-    the metadata of unseen ones (``known``: id -> Hit, filled here) in batches, only as far as needed."""
+    the metadata of unseen ones (``known``: id -> Hit, filled here) in batches sized by the ``share`` of
+    candidates expected to match (then by the share seen), only as far as needed."""
     chosen: list[Hit] = []
     start = 0
     while len(chosen) < n and start < len(candidates):
-        batch = candidates[start : start + max(8, 2 * (n - len(chosen)))]
+        size = min(HYDRATED, max(8, math.ceil(2 * (n - len(chosen)) / share)))
+        batch = candidates[start : start + size]
         unseen = [i for i, _ in batch if i not in known]
         if unseen:
             got = collection.get(ids=unseen, include=[i for i in include if i != "distances"])
@@ -244,6 +273,7 @@ def _matching(collection, kind, candidates, n, where, known: dict, include) -> l
             if hit is not None and len(chosen) < n and matches(where, hit.metadata):
                 chosen.append(replace(hit, distance=float(distance)))
         start += len(batch)
+        share = max(len(chosen), 0.5) / start
     return chosen
 
 
@@ -259,7 +289,9 @@ def search(
     [embedding] = vectors.text_embedding_function()([text])
     hits: list[Hit] = []
     for kind in kinds or list(TEXT_KINDS):
-        read = functools.partial(nearest, kind=kind, embedding=embedding, n=k, where=where, documents=True)
+        read = functools.partial(
+            nearest, kind=kind, embedding=embedding, n=k, where=where, documents=True, cheap=equalities(where)
+        )
         hits += _read(chroma_client, TEXT_KINDS[kind], read)
     return sorted(hits, key=lambda h: h.distance)[:k]
 
@@ -353,7 +385,7 @@ def analogue_candidates(collection, query: np.ndarray, cutoff: date, *, window: 
         n,
         where={"$and": [{"window": window}, by_date]},
         excluded=excluded,
-        supersets=[by_date],
+        broad=[by_date],
     )
 
 
