@@ -21,17 +21,20 @@ Then, apart:
 
 * the correlation matrix of every month-end (window 30) beside a bare ``np.corrcoef`` over the same
   arrays (quadratic in symbols by nature), best CPU seconds of seven interleaved runs;
-* the questions "is X a buy?" and "which sectors are rotating?" through ``axiom.insights.ask.ask``
-  (rule-based judge, insight cache off), as of the session ~60% into the universe: p50 per store of
-  the answers' evidence and of the whole answer; at the largest size, every statement they issue
-  with its plan (``auto_explain`` with ANALYZE on the benchmark's own session);
+* the four questions through ``axiom.insights.ask.ask`` (rule-based judge, insight cache off), each beside
+  the raw round trips of its minimal queries (``benchmarks/insights.py``: subjects and as-of sessions drawn
+  from the last 1,500 sessions): p50/p99, p50 per store, the ratio (goal <= 1.5x), and the largest size's
+  p50 beside each smaller one's (goal: within 1.3x); with ``--real``, first on the 20 real symbols of the
+  bundled history (the five pipelines with the offline provider, on emptied stores); at the largest size,
+  every statement "is X a buy?" and rotation issue with its plan (``auto_explain`` with ANALYZE on the
+  benchmark's own session);
 * at the largest size, the price-pattern vector step beside a raw ``collection.add`` of the same
   vectors into a scratch collection configured like ``price_patterns``.
 
 It WIPES the stores it is pointed at (``--wipe`` says you mean it) and leaves the largest universe
 loaded. Progress goes to stderr, the tables to stdout.
 
-    scripts/bench.sh scale --wipe [--sizes 20,125,250,500] [--calls 15]   (on the tests' own stores)
+    scripts/bench.sh scale --wipe [--real] [--sizes 20,125,250,500] [--calls 30]   (on the tests' own stores)
 """
 
 from __future__ import annotations
@@ -45,7 +48,6 @@ import multiprocessing
 import os
 import re
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -55,6 +57,7 @@ from pathlib import Path
 
 import numpy as np
 
+import insights as question_bench
 from axiom import connections, index, schema
 from axiom.analysts.judge import judge_from_env
 from axiom.analytics.correlation import correlations_at, month_ends
@@ -73,7 +76,7 @@ WINDOW = 30
 BACKFILL = (date(2022, 1, 1), date(2022, 12, 31))  # make run's correlation backfill, inside the synthetic span
 GOAL = 2.2
 SCRATCH = "bench_raw_patterns"
-QUESTIONS = ("buy", "rotation")
+QUESTIONS = ("buy", "rotation")  # whose statements are shown with their plans
 
 
 def progress(text: str) -> None:
@@ -183,25 +186,28 @@ def verify(conn, collection: str, *, chroma_client, window: int) -> dict:
     return index.verify(conn, chroma_client, index.spec(collection), window=window)
 
 
-def run_pipelines(steps: Steps, symbols: list[str], landing: Path, settings: Settings) -> dict:
-    """The five pipelines over ``symbols`` from empty stores, in ``make run``'s order; what they wrote."""
+def run_pipelines(
+    steps: Steps, symbols: list[str] | None, landing: Path, settings: Settings, provider: str = "synthetic"
+) -> dict:
+    """The five pipelines over ``symbols`` (None: all) of ``provider`` from empty stores, in ``make run``'s order;
+    what they wrote."""
     pg, counts = steps.pg, {}
 
     p = "P2 company graph"
     run = steps.run(p, "load_fundamentals", "postgres", companies.load_fundamentals,
-                    companies.CompanyParams(provider="synthetic", symbols=symbols))  # fmt: skip
+                    companies.CompanyParams(provider=provider, symbols=symbols))  # fmt: skip
     done = steps.declared(p, companies.STEPS, run, settings)
     counts["competitor links"] = done["name_competitors"]["competitor_rows"]
 
     p = "P1 price ingestion"
-    run = steps.run(p, "fetch", "landing", prices.fetch, prices.IngestParams(provider="synthetic", symbols=symbols),
+    run = steps.run(p, "fetch", "landing", prices.fetch, prices.IngestParams(provider=provider, symbols=symbols),
                     landing_dir=landing)  # fmt: skip
     done = steps.declared(p, prices.STEPS, run, settings)
     counts["bars"], counts["pattern vectors"] = done["validate"]["accepted"], done["vectorise_patterns"]
     pg.execute("VACUUM ANALYZE price_bar")
 
     p = "P3 market events"
-    run = steps.run(p, "collect", "postgres", events.collect, events.EventParams(provider="synthetic"))
+    run = steps.run(p, "collect", "postgres", events.collect, events.EventParams(provider=provider))
     counts["events"] = ledger.runs.get_run(pg, run).stats["accepted"]
     steps.declared(p, events.STEPS, run, settings)
 
@@ -240,17 +246,6 @@ def answer(stores: Stores, question: str, symbol: str, as_of: date):
     """One fresh answer, as the ``ask`` DAG asks it but with the insight cache neither read nor written."""
     subject = symbol if question == "buy" else None
     return ask(stores, question, judge=judge_from_env(stores.conn), subject=subject, as_of=as_of, use_cache=False)
-
-
-def insights(stores: Stores, symbol: str, as_of: date, calls: int) -> dict[str, dict[str, float]]:
-    """p50 milliseconds per store (from each answer's evidence) and of the whole answer, per question."""
-    out = {}
-    for question in QUESTIONS:
-        answer(stores, question, symbol, as_of)  # warm-up: first-use costs (imports, caches) are not the query's
-        answers = [answer(stores, question, symbol, as_of) for _ in range(calls)]
-        out[question] = {s: statistics.median(a.latency_by_store()[s] for a in answers) for s in STORES}
-        out[question]["total"] = statistics.median(a.total_ms for a in answers)
-    return out
 
 
 def _nodes(plan: dict):
@@ -362,7 +357,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--wipe", action="store_true", help="required: the benchmark empties the stores first")
     parser.add_argument("--sizes", default="20,125,250,500", help="symbol counts, smallest first")
-    parser.add_argument("--calls", type=int, default=15, help="answers per question and size")
+    parser.add_argument("--calls", type=int, default=30, help="answers per question and size")
+    parser.add_argument("--real", action="store_true", help="first, the questions on the 20 real symbols")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if not args.wipe:
@@ -393,6 +389,13 @@ def main() -> None:
     schema.migrate_postgres(pg)
     schema.migrate_neo4j(neo)
     landing = Path(tempfile.mkdtemp(prefix="axiom-scale-"))
+    answered = []
+    if args.real:
+        progress("20 real symbols: emptying the stores, the five pipelines on the bundled history")
+        connections.empty_test_stores(pg, rds, neo, chroma)
+        run_pipelines(Steps(pg, 20, context), None, landing, settings, provider="offline")
+        progress(f"20 real symbols: {args.calls} answers per question beside their raw round trips")
+        answered.append(("20 real", question_bench.measure(stores, args.calls, args.seed)))
     results = {}
     for n in sizes:
         progress(f"{n} symbols: emptying the stores")
@@ -402,9 +405,9 @@ def main() -> None:
         counts = run_pipelines(steps, symbols, landing, settings)
         progress(f"{n} symbols: correlation matrices beside np.corrcoef")
         corr = correlation(pg, symbols)
-        progress(f"{n} symbols: {args.calls} answers per question")
-        results[n] = {"steps": steps.times, "counts": counts, "corr": corr,
-                      "insights": insights(stores, symbols[0], as_of, args.calls)}  # fmt: skip
+        progress(f"{n} symbols: {args.calls} answers per question beside their raw round trips")
+        results[n] = {"steps": steps.times, "counts": counts, "corr": corr}
+        answered.append((f"{n} synthetic", question_bench.measure(stores, args.calls, args.seed)))
         progress(f"{n} symbols done: {sum(s for s, _ in steps.times.values()):.1f} s of steps")
     largest = sizes[-1]
     progress(f"{largest} symbols: the questions' statements under auto_explain")
@@ -423,15 +426,7 @@ def main() -> None:
               f"{c['bare']:.3f} s  ratio {ours / c['bare']:.2f}x  (ledger read {c['read'][0]:.2f} s)")  # fmt: skip
     print(f"  growth per doubling {scaled}: {growth(scaled, [results[n]['corr']['ours'][0] for n in scaled])}")
 
-    print(f"\ninsights through ask(), p50 of {args.calls} fresh answers (ms), as of {as_of}, "
-          f"buy = {universe[0]}")  # fmt: skip
-    labels = "".join(f"{str(n) + ' sym':>10}" for n in sizes)
-    print(f"{'question: store':<30}{labels}   {largest} vs {sizes[0]} (goal within 2x for postgres)")
-    for question in QUESTIONS:
-        for part in (*STORES, "total"):
-            row = [results[n]["insights"][question][part] for n in sizes]
-            ratio = f"{row[-1] / row[0]:>6.2f}x" if row[0] else "     -"
-            print(f"{question + ': ' + part:<30}{''.join(f'{v:>10.2f}' for v in row)}   {ratio}")
+    question_bench.print_table(answered, args.calls)
     print(f"\nstatements the questions issue at {largest} symbols (auto_explain, ANALYZE): time, text, plan")
     print("\n".join(plans))
 

@@ -20,7 +20,9 @@ collection compares vectors by Euclidean distance (``SPACE``). Windows whose ret
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,7 @@ VOL_SCALE = 0.20
 PATH_POINTS = 6
 VOL_SCALES = (5, 10)  # and the whole window
 TRADING_DAYS = 252
+ID = re.compile(rf"^{KIND}:[^:]+:(\d{{4}})-W(\d{{2}}):(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,16 @@ def pattern_vector(prices: np.ndarray, window: int = 30) -> np.ndarray | None:
         return None
     block = np.asarray(prices[-window - 1 :], dtype=float)[None, :]
     return _features(block)[0] if _informative(block)[0] else None
+
+
+def window_week(record_id: str) -> tuple[int, date] | None:
+    """The window and the Monday of the ISO week a pattern id names (its window ends in that week); None if
+    ``record_id`` is not a pattern id. Lets a reader rule records out by id alone, before reading metadata."""
+    found = ID.match(record_id)
+    if found is None:
+        return None
+    year, week, window = map(int, found.groups())
+    return window, date.fromisocalendar(year, week, 1)
 
 
 def window_summary(prices: np.ndarray) -> dict:
