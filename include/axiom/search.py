@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,28 +35,27 @@ from axiom.validation import parse_dates, parse_symbols
 FIRST_FETCH = 2  # the first unfiltered query asks for this many times the records wanted, metadata included
 WIDEST = 4096  # the most records an unfiltered query asks for (ids and distances only) before Chroma's filter answers
 HYDRATED = 2048  # the most records whose metadata one read asks for
-TEXT_KINDS = {
-    vectors.COMPANIES: vectors.companies,
-    vectors.MARKET_EVENTS: vectors.market_events,
-    vectors.CORRELATIONS: vectors.correlations,
-}
+TEXT_KINDS = (vectors.COMPANIES, vectors.MARKET_EVENTS, vectors.CORRELATIONS)
 
 
-_OPENED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> {opener: collection}
+_OPENED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> {name: collection}
 
 
-def _read(chroma_client, opener: Callable, read: Callable):
-    """``read(collection)`` on the collection ``opener`` opens (a ``vectors`` function), opened once per client:
-    opening costs one or two round trips, as much as the query. A handle whose collection has been deleted
-    since (a projection rebuilt anew) is opened again."""
+def _read(chroma_client, name: str, read: Callable, missing: Callable[[], Any] = list):
+    """``read(collection)`` on the collection ``name`` as it is, opened once per client: opening costs one or
+    two round trips, as much as the query. A read never creates or drops a collection: one that does not exist
+    gives ``missing()``; a handle whose collection has been deleted since (made anew) is opened again."""
     opened = _OPENED.setdefault(chroma_client, {})
-    collection = opened.get(opener)
+    collection = opened.get(name)
     if collection is not None:
         try:
             return read(collection)
         except NotFoundError:
-            pass
-    opened[opener] = collection = opener(chroma_client)
+            opened.pop(name)
+    collection = vectors.existing(chroma_client, name)
+    if collection is None:
+        return missing()
+    opened[name] = collection
     return read(collection)
 
 
@@ -292,28 +292,31 @@ def search(
         read = functools.partial(
             nearest, kind=kind, embedding=embedding, n=k, where=where, documents=True, cheap=equalities(where)
         )
-        hits += _read(chroma_client, TEXT_KINDS[kind], read)
+        hits += _read(chroma_client, kind, read)
     return sorted(hits, key=lambda h: h.distance)[:k]
 
 
 def similar_companies(chroma_client, symbol: str, k: int = 5) -> list[Hit]:
     """Companies whose business descriptions are nearest to ``symbol``'s."""
 
+    def missing():
+        raise LookupError(f"{symbol} has no company description in the index; run the company_graph pipeline")
+
     def read(collection) -> list[Hit]:
         own = collection.get(ids=[f"company:{symbol}"], include=["embeddings"])
         if not own["ids"]:
-            raise LookupError(f"{symbol} has no company description in the index; run the company_graph pipeline")
+            missing()
         where = {"symbol": {"$ne": symbol}}
         return nearest(collection, vectors.COMPANIES, own["embeddings"][0], k, where=where, documents=True)
 
-    return _read(chroma_client, vectors.companies, read)
+    return _read(chroma_client, vectors.COMPANIES, read, missing)
 
 
 def similar_sector_profiles(chroma_client, query: np.ndarray, cutoff: date, *, k: int) -> list[dict]:
     """The ``k`` month-end sector-rotation profiles nearest ``query`` among those dated on or before ``cutoff``."""
     where = {"epoch_day": {"$lte": epoch_day(cutoff)}}
     read = functools.partial(nearest, kind=vectors.SECTOR_PROFILES, embedding=query, n=k, where=where)
-    hits = _read(chroma_client, vectors.sector_profiles, read)
+    hits = _read(chroma_client, vectors.SECTOR_PROFILES, read)
     return [{**h.metadata, "distance": h.distance} for h in hits]
 
 
@@ -361,7 +364,7 @@ def similar_price_patterns(
         return []
     cutoff = closes.index[-horizon - 1].date()  # a window ending here has its horizon end on as_of at the latest
     read = functools.partial(analogue_candidates, query=query, cutoff=cutoff, window=window, n=2 * k)
-    hits = _read(chroma_client, vectors.price_patterns, read)
+    hits = _read(chroma_client, vectors.PRICE_PATTERNS, read)
     return _forward_returns(conn, [(h.metadata, h.distance) for h in hits], horizon, as_of)[:k]
 
 
