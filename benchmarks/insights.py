@@ -212,11 +212,17 @@ def asks(conn, calls: int, seed: int) -> dict[str, list[tuple[str | None, date]]
         raise SystemExit("the ledger is empty: fill the stores first (`make run`, or benchmarks/scale.py)")
     newest = ledger.prices.session_span(conn)[1]
     sessions = ledger.prices.last_sessions(conn, newest, SESSIONS + MIN_HISTORY + 60)[MIN_HISTORY + 60 :]
+    decided = [d["occurred_at"].astimezone(UTC).date() for d in ledger.events.fed_decisions(conn, utc_midnight(newest))]
     rng = random.Random(seed)
+
+    def decision(as_of: date) -> str | None:
+        """Half the time the latest decision on or before the as-of (when the ledger holds one), else a hike."""
+        return None if rng.random() < 0.5 and decided and decided[0] <= as_of else "hike 50bp"
+
     return {
         "buy": [(rng.choice(symbols), rng.choice(sessions)) for _ in range(calls)],
         "rotation": [(None, rng.choice(sessions)) for _ in range(calls)],
-        "cascade": [(rng.choice((None, "hike 50bp")), rng.choice(sessions)) for _ in range(calls)],
+        "cascade": [(decision(d), d) for d in (rng.choice(sessions) for _ in range(calls))],
         "like": [(rng.choice(symbols), rng.choice(sessions)) for _ in range(calls)],
     }
 
