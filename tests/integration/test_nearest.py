@@ -314,7 +314,7 @@ def test_matches_reads_a_filter_as_chroma_does(loaded):
 def test_a_collection_made_anew_is_read_through_a_new_handle(loaded):
     """search opens each collection once per client; a projection rebuilt anew (the collection deleted and
     created again, as a change of pattern representation does) is opened again, not read through the old
-    handle."""
+    handle, and a read between the two finds it absent without creating it."""
     collection = vectors.sector_profiles(loaded)
     held = vectors.held_records(collection)
     query = next(iter(held.values()))["embedding"]
@@ -322,7 +322,8 @@ def test_a_collection_made_anew_is_read_through_a_new_handle(loaded):
     before = search.similar_sector_profiles(loaded, query, day, k=3)
     assert len(before) == 3
     loaded.delete_collection(vectors.SECTOR_PROFILES)
-    assert search.similar_sector_profiles(loaded, query, day, k=3) == []  # opened anew: the empty collection
+    assert search.similar_sector_profiles(loaded, query, day, k=3) == []  # gone: it reads as empty
+    assert vectors.SECTOR_PROFILES not in [c.name for c in loaded.list_collections()]  # and is not created
     again = vectors.sector_profiles(loaded)
     again.add(ids=list(held), embeddings=[h["embedding"] for h in held.values()],
               metadatas=[h["metadata"] for h in held.values()])  # fmt: skip
