@@ -8,7 +8,7 @@ ifdef EXECUTOR
 run: export AXIOM_EXECUTOR := $(EXECUTOR)
 endif
 
-.PHONY: help setup start stop run test unit status bench lint
+.PHONY: help setup start stop run test unit status bench lint replay
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/' | expand -t 10
@@ -31,6 +31,9 @@ test: start  ## run the test suite against the real services, on stores of its o
 
 unit: setup  ## the unit and DAG integrity tests only: no service needed, done in seconds
 	@$(ENV) python -m pytest tests/unit tests/dags $(PYTEST_ARGS)
+
+replay: start  ## Axiom live: replay real sessions (REPLAY_FROM..REPLAY_TO, one per REPLAY_EVERY) through an Airflow on the tests' stores; FRESH=1 starts over
+	@scripts/replay.sh
 
 status:  ## counts per store and the drift summary (python -m axiom doctor has the details) as one JSON object
 	@$(ENV) python -m axiom status

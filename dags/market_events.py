@@ -53,9 +53,14 @@ from axiom_airflow.stores import StoreSession
 )
 def market_events():
     @task
-    def collect(params=None, dag_run=None) -> int:
+    def collect(params=None, dag_run=None, data_interval_end=None) -> int:
+        scheduled_end = data_interval_end.date() if dag_run.run_type == "scheduled" else None
         with StoreSession() as stores:
-            return events.collect(stores.ledger, parsed(events.EventParams.parse, params), origin=origin(dag_run))
+            return events.collect(
+                stores.ledger,
+                parsed(events.EventParams.parse, params, scheduled_end=scheduled_end),
+                origin=origin(dag_run),
+            )
 
     collected = collect()
     migrate_schema() >> collected

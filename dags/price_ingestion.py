@@ -28,7 +28,11 @@ from axiom_airflow.stores import StoreSession
         "symbols": symbols_param("Tickers to load; empty means the provider's whole universe."),
         "start": date_param("Start date", "First session; empty: all history (manual) or the last week (scheduled)."),
         "end": date_param("End date", "Last session to load; empty: up to the latest."),
-        "provider": provider_param("offline: real packaged history (skfolio); yfinance: live Yahoo Finance."),
+        "provider": provider_param(
+            "offline: real packaged history (skfolio); yfinance: live Yahoo Finance; synthetic: simulated (scale "
+            "tests); replay: the sessions a replay has released (python -m axiom replay).",
+            replay=True,
+        ),
     },
     **DAG_DEFAULTS,
 )

@@ -71,6 +71,7 @@ use_test_stores() {
   export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$((api_port + 1))/execution/"
   export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$STATE/airflow/test-logs"
   export AXIOM_LANDING_DIR="$STATE/test-landing"
+  export AXIOM_AIRFLOW_RUN="$STATE/airflow/test-run"  # PID files of an Airflow on these stores (make replay)
   celery_settings  # a broker on the tests' Redis server, results in airflow_test
   unset ANTHROPIC_API_KEY  # tests and benchmarks never call the paid API
 }

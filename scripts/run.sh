@@ -60,7 +60,7 @@ wait_for_asset_run() {
 # the DAGs that run on Assets (divergence_alerts: price_updates and price_bar) or only when triggered,
 # so a trigger from the UI's form runs at once; each pipeline is unpaused when this script first runs it
 # (unpausing a scheduled DAG starts the run of its newest past schedule)
-unpause semantic_index divergence_alerts ask semantic_search evaluate_signals rebuild_projections
+unpause semantic_index divergence_alerts ask semantic_search evaluate_signals rebuild_projections market_replay
 since=$(date -u +%Y-%m-%dT%H:%M:%S)
 trigger_and_wait company_graph '{"symbols": [], "provider": "offline"}'
 trigger_and_wait price_ingestion '{"symbols": [], "start": null, "end": null, "provider": "offline"}'

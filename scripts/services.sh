@@ -4,6 +4,8 @@
 #   services.sh start-test      the tests' own Redis, Neo4j (database "axiomtest") and ChromaDB, each on the next port
 #   services.sh start-airflow   Airflow 3 api-server, scheduler, dag-processor and triggerer; with
 #                               AXIOM_EXECUTOR=celery also two Celery workers, worker1 and worker2
+#   services.sh start-airflow-test  the same on the tests' stores (next port, PID files in $STATE/airflow/test-run):
+#                               the Airflow of `make replay`
 #   services.sh stop-airflow    stops only the Airflow components
 #   services.sh stop            stops every process these commands started (by their PID files)
 #   services.sh status          one line per service
@@ -143,15 +145,18 @@ migrate_airflow() {
   airflow db migrate >"$STATE/airflow/migrate.log" 2>&1 || { tail -n 20 "$STATE/airflow/migrate.log"; die "airflow db migrate failed"; }
 }
 
+# the Airflow components' PID files and logs: $STATE/airflow/run for the user's Airflow, $STATE/airflow/test-run
+# for the one `make replay` starts on the tests' stores (use_test_stores sets AXIOM_AIRFLOW_RUN)
 start_airflow() {
   local part
-  mkdir -p "$STATE/airflow/run"
+  RUN_DIR="${AXIOM_AIRFLOW_RUN:-$STATE/airflow/run}"
+  mkdir -p "$RUN_DIR"
   for part in api-server scheduler dag-processor triggerer; do
-    if pid_alive "$STATE/airflow/run/$part.pid"; then log "airflow $part: already running"; continue; fi
+    if pid_alive "$RUN_DIR/$part.pid"; then log "airflow $part: already running"; continue; fi
     [ "$part" = api-server ] && port_open "${AIRFLOW__API__PORT:-8080}" && die "port ${AIRFLOW__API__PORT:-8080} is taken by another process"
     log "airflow $part: starting"
-    nohup airflow "$part" > "$STATE/airflow/run/$part.log" 2>&1 &
-    echo $! > "$STATE/airflow/run/$part.pid"
+    nohup airflow "$part" > "$RUN_DIR/$part.log" 2>&1 &
+    echo $! > "$RUN_DIR/$part.pid"
   done
   [ "$AIRFLOW__CORE__EXECUTOR" = CeleryExecutor ] && start_celery_workers
   wait_for "airflow api-server" 120 curl -sf "http://127.0.0.1:${AIRFLOW__API__PORT:-8080}/api/v2/monitor/health" -o /dev/null
@@ -165,11 +170,11 @@ CELERY_WORKERS=(worker1 worker2)
 start_celery_workers() {
   local name
   for name in "${CELERY_WORKERS[@]}"; do
-    if pid_alive "$STATE/airflow/run/celery-$name.pid"; then log "airflow celery $name: already running"; continue; fi
+    if pid_alive "$RUN_DIR/celery-$name.pid"; then log "airflow celery $name: already running"; continue; fi
     log "airflow celery $name: starting (concurrency ${AIRFLOW__CELERY__WORKER_CONCURRENCY:-16}, broker Redis db 1)"
     AXIOM_WORKER_NAME="$name" nohup airflow celery worker --celery-hostname "$name@%h" --skip-serve-logs \
-      > "$STATE/airflow/run/celery-$name.log" 2>&1 &
-    echo $! > "$STATE/airflow/run/celery-$name.pid"
+      > "$RUN_DIR/celery-$name.log" 2>&1 &
+    echo $! > "$RUN_DIR/celery-$name.pid"
   done
 }
 
@@ -183,18 +188,19 @@ stop_pidfile() { # stop_pidfile NAME FILE
   rm -f "$2"
 }
 
-stop_airflow() {
-  local part
-  for part in triggerer dag-processor scheduler; do stop_pidfile "airflow $part" "$STATE/airflow/run/$part.pid"; done
+stop_airflow() { # stop_airflow [RUN_DIR]
+  local part dir=${1:-${AXIOM_AIRFLOW_RUN:-$STATE/airflow/run}}
+  for part in triggerer dag-processor scheduler; do stop_pidfile "airflow $part" "$dir/$part.pid"; done
   # whatever the executor is now, workers started under AXIOM_EXECUTOR=celery stop too, before the
   # api-server: their warm shutdown lets running tasks finish and report through it
-  for part in "${CELERY_WORKERS[@]}"; do stop_pidfile "airflow celery $part" "$STATE/airflow/run/celery-$part.pid"; done
-  stop_pidfile "airflow api-server" "$STATE/airflow/run/api-server.pid"
+  for part in "${CELERY_WORKERS[@]}"; do stop_pidfile "airflow celery $part" "$dir/celery-$part.pid"; done
+  stop_pidfile "airflow api-server" "$dir/api-server.pid"
 }
 
 stop_all() {
   local bin
-  stop_airflow
+  stop_airflow "$STATE/airflow/run"
+  stop_airflow "$STATE/airflow/test-run"
   stop_pidfile chroma "$STATE/chroma/chroma.pid"
   stop_pidfile "chroma (tests)" "$STATE/chroma-test/chroma.pid"
   stop_pidfile neo4j "$STATE/neo4j/neo4j.pid"
@@ -225,8 +231,9 @@ case "${1:-}" in
   start-test) start_redis "$STATE/redis-test" "$((REDIS_PORT + 1))"; start_neo4j "$STATE/neo4j-test" "$((NEO4J_PORT + 1))" axiomtest
               start_chroma "$STATE/chroma-test" "$((CHROMA_PORT + 1))" ;;
   start-airflow) start_airflow ;;
+  start-airflow-test) use_test_stores; export AIRFLOW__CORE__EXECUTOR=LocalExecutor; start_airflow ;;
   stop-airflow) stop_airflow ;;
   stop) stop_all ;;
   status) status ;;
-  *) echo "usage: $0 start|start-test|start-airflow|stop-airflow|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|start-test|start-airflow|start-airflow-test|stop-airflow|stop|status" >&2; exit 2 ;;
 esac

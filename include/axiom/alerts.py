@@ -13,8 +13,11 @@ streaming and marking: the stream records each signal's ledger id with its entry
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+
+import pandas as pd
 
 from axiom.analytics.divergence import LOOKBACK, divergence, trade
 from axiom.reads import wide
@@ -22,6 +25,9 @@ from axiom.stores import cache, graph, ledger
 from axiom.validation import parse_symbols
 
 log = logging.getLogger(__name__)
+
+ALERT_HOP = "divergence_alerts.alert"
+CHECKED_HOP = "divergence_alerts.checked"
 
 
 @dataclass(frozen=True)
@@ -46,17 +52,33 @@ class AlertParams:
 
 
 def detect(conn, driver, params: AlertParams) -> list[dict]:
-    """The divergences of the newest session among the correlated pairs the params select."""
-    pairs = graph.read(driver, graph.CORRELATED_PAIRS, min_coefficient=params.min_coefficient, symbols=params.symbols)
+    """The divergences of the newest session among the pairs the params select that were drawn correlated
+    before it (edges of an earlier as-of: a session's own move never decides whether its pair counts)."""
+    newest = ledger.prices.session_span(conn)[1]
+    pairs = [
+        p
+        for p in graph.read(
+            driver, graph.CORRELATED_PAIRS, min_coefficient=params.min_coefficient, symbols=params.symbols
+        )
+        if p["as_of"] < newest.isoformat()
+    ]
     if not pairs:
         return []
     symbols = sorted({p["a"] for p in pairs} | {p["b"] for p in pairs})
-    newest = ledger.prices.session_span(conn)[1]
     closes = wide(ledger.prices.closes(conn, symbols, since=newest - timedelta(days=2 * LOOKBACK + 30), until=newest))
+    found = divergences(closes, pairs, newest, params)
+    log.info("%d correlated pairs checked on %s: %d divergences", len(pairs), newest, len(found))
+    return found
+
+
+def divergences(closes, pairs: list[dict], session: date, params: AlertParams) -> list[dict]:
+    """The divergences on ``session`` of ``pairs`` (a, b, coefficient), from ``closes`` (sessions x symbols,
+    ending on or after it): what a live alert run finds, and what a replay's offline recomputation expects."""
+    closes = closes[closes.index <= pd.Timestamp(session, tz="UTC")]
     found = []
     for p in pairs:
         both = closes[[p["a"], p["b"]]].dropna()
-        if both.empty or both.index[-1].date() != newest:
+        if both.empty or both.index[-1].date() != session:
             continue
         d = divergence(both[p["a"]].to_numpy(dtype=float), both[p["b"]].to_numpy(dtype=float))
         if d is None or abs(d["z"]) < params.z_threshold:
@@ -65,7 +87,7 @@ def detect(conn, driver, params: AlertParams) -> list[dict]:
             {
                 "a": p["a"],
                 "b": p["b"],
-                "session": newest,
+                "session": session,
                 "kind": "divergence",
                 "z": round(d["z"], 4),
                 "coefficient": p["coefficient"],
@@ -78,12 +100,14 @@ def detect(conn, driver, params: AlertParams) -> list[dict]:
                 "trade": trade(p["a"], p["b"], d["z"], d["beta"]),
             }
         )
-    log.info("%d correlated pairs checked on %s: %d divergences", len(pairs), newest, len(found))
     return found
 
 
 def alert(conn, driver, redis_client, params: AlertParams) -> dict:
-    """Detect divergences, keep the new ones in the ledger, then stream and announce every one not yet streamed."""
+    """Detect divergences, keep the new ones in the ledger, then stream and announce every one not yet streamed;
+    stamp the session's ``divergence_alerts.alert`` hop (the live path's hop table), and ``.checked`` when every
+    pair was checked (what a replay waits for before the session's correlations move the edges on)."""
+    began = time.perf_counter()
     found = detect(conn, driver, params)
     new = ledger.signals.record(conn, found)
     pending = ledger.signals.unstreamed(conn)
@@ -95,4 +119,9 @@ def alert(conn, driver, redis_client, params: AlertParams) -> dict:
             "divergence %s/%s on %s: %s moved, z %+.2f (r %.2f), %s", s["a"], s["b"], s["session"], s["moved"],
             s["z"], s["coefficient"], s["trade"],
         )  # fmt: skip
+    span = ledger.prices.session_span(conn)
+    if span is not None:
+        ledger.live.stamp(conn, span[1], ALERT_HOP, time.perf_counter() - began)
+        if params.symbols is None:  # every pair was checked (not only an announced symbol's)
+            ledger.live.stamp(conn, span[1], CHECKED_HOP, 0.0)
     return {"found": len(found), "new": new, "streamed": streamed.added}

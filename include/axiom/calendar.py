@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 EPOCH = date(1970, 1, 1)
+SCHEDULED_LOOKBACK = timedelta(days=7)  # what a scheduled run without dates covers: the week to its interval's end
 
 
 def epoch_day(day: date) -> int:

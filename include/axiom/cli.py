@@ -190,6 +190,29 @@ def _signal_line(s: dict) -> str:
     )
 
 
+def cmd_replay(args, settings: Settings) -> int:
+    """Replay real sessions one at a time through Airflow (its REST API on AIRFLOW__API__PORT must answer)."""
+    from axiom import replay
+    from axiom_airflow.rest import AirflowRest  # the one command that asks Airflow to run DAGs
+
+    params = replay.ReplayParams.parse(
+        {"first": args.first, "last": args.last, "source": args.source, "symbols": args.symbols,
+         "every_seconds": replay.parse_every(args.every), "history_from": args.history_from,
+         "attempts": args.attempts}
+    )  # fmt: skip
+    airflow = AirflowRest()
+    try:
+        with connections.postgres() as pg:
+            summary = replay.replay(pg, connections.redis(), params, airflow, say=lambda line: print(line, flush=True))
+    except replay.ReplayFailed as failed:
+        print(f"axiom: the replay stopped: {failed}", file=sys.stderr)
+        return 1
+    finally:
+        airflow.close()
+    c = summary["comparison"]
+    return 0 if not (c["missing"] or c["extra"] or c["doubled"] or c["unstreamed"]) else 1
+
+
 def cmd_evaluate(args, settings: Settings) -> None:
     """Walk-forward evaluation of the buy verdicts and of divergences; headline tables and one chart."""
     params = evaluation.EvaluationParams.parse({"start": args.start, "end": args.end, "horizon": args.horizon})
@@ -300,6 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
     sig.add_argument("--consumer", default=None, help="the member's name (default: host-PID, one per process)")
     sig.add_argument("--count", type=positive_int, default=10)
     sig.set_defaults(run=cmd_signals)
+    rep = sub.add_parser("replay", help="release real sessions one at a time through Airflow, as a live market")
+    rep.add_argument("--from", dest="first", required=True, help="first session to release, YYYY-MM-DD")
+    rep.add_argument("--to", dest="last", required=True, help="last session to release, YYYY-MM-DD")
+    rep.add_argument("--every", default="15s", help="one session per this long (15s, 2m; 0: as fast as it flows)")
+    rep.add_argument("--source", default="offline", help="offline (the real history) or synthetic (load tests)")
+    rep.add_argument("--symbols", default=None, help="comma-separated tickers (default: the source's universe)")
+    rep.add_argument("--history-from", default=None, help="backfill the history before --from from this day "
+                                                          "(default: all the source has), YYYY-MM-DD")  # fmt: skip
+    rep.add_argument("--attempts", type=positive_int, default=3, help="runs of a failing session before it stops")
+    rep.set_defaults(run=cmd_replay)
     ev = sub.add_parser("evaluate", help="walk-forward evaluation of the buy verdicts and divergences")
     ev.add_argument("--start", default="2005-01-01", help="YYYY-MM-DD")
     ev.add_argument("--end", default="2022-12-31", help="YYYY-MM-DD")

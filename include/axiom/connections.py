@@ -10,6 +10,8 @@ variable by name):
         shell assignments ``PG_HOST=...``, for ``eval``
     python -m axiom.connections neo4j-first-password PORT
         set the password of ``axiom_neo4j`` on a new Neo4j server on 127.0.0.1:PORT
+    python -m axiom.connections empty-test-stores
+        empty the tests' stores (refused unless every connection points at them): ``make replay FRESH=1``
 """
 
 from __future__ import annotations
@@ -184,6 +186,8 @@ def main(argv: list[str]) -> int:
                 print(shell_assignments(dict(p.split("=", 1) for p in pairs)))
             case ["neo4j-first-password", port] if port.isdigit():
                 set_neo4j_first_password(int(port))
+            case ["empty-test-stores"]:
+                empty_test_stores(postgres(), redis(), neo4j(), chroma())
             case _:
                 print(__doc__, file=sys.stderr)
                 return 2

@@ -80,11 +80,12 @@ def date_param(title: str, description: str = "") -> Param:
     return Param(None, type=["null", "string"], format="date", title=title, description=description)
 
 
-def provider_param(description: str) -> Param:
+def provider_param(description: str, *, replay: bool = False) -> Param:
+    """The provider Param; ``replay`` (only where prices are fetched) adds the replay's clocked provider."""
     return Param(
         os.environ.get("AXIOM_PRICE_PROVIDER", "offline"),
         type="string",
-        enum=["offline", "yfinance", "synthetic"],
+        enum=["offline", "yfinance", "synthetic", *(["replay"] if replay else [])],
         title="Provider",
         description=description,
     )

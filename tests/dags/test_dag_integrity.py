@@ -71,7 +71,7 @@ def test_every_step_is_wired_by_reference_with_the_clients_it_names(dagbag):
     assert clients["graph_stocks"] == ["driver"] and clients["announce"] == ["redis_client"]
     assert clients["validate"] == []
     mapped = {t.task_id for t in dagbag.dags["price_ingestion"].tasks if isinstance(t, MappedOperator)}
-    assert mapped == {"cache_latest", "graph_stocks", "vectorise_patterns"}
+    assert mapped == {"graph_stocks", "vectorise_patterns"}
 
 
 def test_a_step_missing_an_argument_fails_when_the_dag_is_built():

@@ -19,7 +19,7 @@ import pandas as pd
 
 from axiom import index
 from axiom.analysts.judge import Judge
-from axiom.calendar import history_start
+from axiom.calendar import SCHEDULED_LOOKBACK, history_start
 from axiom.models import EventInput
 from axiom.pipelines.steps import Step
 from axiom.sources import events as sources
@@ -58,8 +58,12 @@ class EventParams:
             raise ValueError(f"max_events must be between 1 and {MAX_EVENTS:,}, got {self.max_events}")
 
     @classmethod
-    def parse(cls, params: dict) -> EventParams:
+    def parse(cls, params: dict, *, scheduled_end: date | None = None) -> EventParams:
+        """Check a run's Params; a scheduled run without dates scans the week to ``scheduled_end`` (as prices
+        load it), never all history: a live deployment learns of each evening's events, not of its future."""
         start, end = parse_dates(params.get("start"), params.get("end"))
+        if scheduled_end and not (start or end):
+            start, end = scheduled_end - SCHEDULED_LOOKBACK, scheduled_end
         return cls(
             provider=params.get("provider") or "offline",
             symbols=parse_symbols(params.get("symbols")),

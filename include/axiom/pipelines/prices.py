@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,9 @@ import pandas as pd
 
 from axiom import index, reads
 from axiom.analytics.sectors import HORIZONS, rotation_pairs, sector_history
-from axiom.calendar import history_start
+from axiom.calendar import SCHEDULED_LOOKBACK, history_start
 from axiom.models import NothingChanged
-from axiom.pipelines.steps import Step
+from axiom.pipelines.steps import Step, stamp
 from axiom.sources.prices import PriceProvider, get_provider
 from axiom.stores import cache, graph, ledger, vectors
 from axiom.validation import parse_dates, parse_symbols, validate_bars
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 
 PIPELINE = "price_ingestion"
 DATASET = "price_bar"
-SCHEDULED_LOOKBACK = timedelta(days=7)
 REBASE_TOLERANCE = 1e-4
 MIN_REBASED_BARS = 2
 
@@ -80,7 +80,8 @@ def fetch(
     conn, params: IngestParams, *, landing_dir: Path, provider: PriceProvider | None = None, origin: str | None = None
 ) -> int:
     """Open a run (or reopen the one ``origin`` started), fetch raw bars into the landing folder; return the run id."""
-    provider = provider or get_provider(params.provider)
+    began = time.perf_counter()
+    provider = provider or get_provider(params.provider, conn=conn)
     run_id = ledger.runs.start_run(
         conn, pipeline=PIPELINE, provider=provider.name, params=params.as_json(), origin=origin
     )
@@ -111,6 +112,7 @@ def fetch(
     )
     ledger.runs.add_stats(conn, run_id, {"fetched": len(raw)})
     log.info("run %d: fetched %d rows", run_id, len(raw))
+    stamp(conn, run_id, "fetch", time.perf_counter() - began)
     return run_id
 
 
@@ -325,7 +327,7 @@ def announce(conn, run_id: int, *, redis_client) -> int:
 STEPS = (
     Step(validate, "landing"),
     Step(load, "postgres"),
-    Step(cache_latest, "redis", {"ttl_seconds": "latest_price_ttl"}, fan_out=True, after=("load",)),
+    Step(cache_latest, "redis", {"ttl_seconds": "latest_price_ttl"}, after=("load",)),
     Step(graph_stocks, "neo4j", fan_out=True, after=("load",)),
     Step(vectorise_patterns, "chroma", {"window": "pattern_window"}, fan_out=True, after=("load",)),
     Step(record_sector_momentum, "postgres", after=("load",)),
@@ -336,4 +338,5 @@ STEPS = (
                                     "graph_rotation", "vectorise_sector_profiles")),
 )  # fmt: skip
 """After ``fetch`` opens the run: validate, load, then the projections side by side (the per-symbol ones
-fanned out over symbol chunks), and the announcement last."""
+fanned out over symbol chunks, except the latest prices: one pipelined Redis write of every symbol, the live
+path's first hop, so it starts right after the load instead of waiting for the chunks), the announcement last."""

@@ -90,6 +90,16 @@ def symbol_chunks(conn, run_id: int, *, size: int) -> list[list[str]]:
     return [symbols[i : i + size] for i in range(0, len(symbols), size)] or [[]]
 
 
+def stamp(conn, run_id: int, step: str, work_seconds: float) -> None:
+    """Stamp the hop ``PIPELINE.STEP`` of the session the run brings in (its end date, or the newest as-of
+    it computes; a run of open dates, a backfill, is no session's hop) after ``work_seconds`` of its work:
+    what the live path's hop table reads (``axiom.replay``)."""
+    run = ledger.runs.get_run(conn, run_id)
+    session = run.scope.end or run.scope.latest_as_of
+    if session is not None:
+        ledger.live.stamp(conn, session, f"{run.pipeline}.{step}", work_seconds)
+
+
 def run_all(conn, run_id: int, steps: Sequence[Step], clients: Mapping[str, object], settings) -> dict:
     """Run ``steps`` in their listed order on one run (the CLI's way; a step that fans out runs once on
     all the run's symbols); return what each returned. A step that finds nothing changed (``announce``

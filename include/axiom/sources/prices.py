@@ -7,6 +7,8 @@
   timezone-aware timestamps and backoff on rate limits.
 * ``synthetic``: the simulated universe ``python -m axiom synth`` wrote (``axiom.sources.synthetic``),
   full OHLCV, for scale tests only: not market data.
+* ``replay``: the sessions a replay (``axiom.replay``) has released, from its source (``offline`` or
+  ``synthetic``), and nothing after its clock: the pipelines see the market as it stood at that session.
 
 A provider returns a raw long frame with ``symbol, interval, ts, open, high, low, close,
 volume``. Daily bars carry their session date at 00:00 UTC; intraday bars their start in UTC.
@@ -15,6 +17,7 @@ Validation happens later, on every provider's output alike.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from dataclasses import dataclass
@@ -26,9 +29,13 @@ import pandas as pd
 
 from axiom.config import Settings
 from axiom.sources import synthetic
+from axiom.stores.ledger import live
 from axiom.validation import BAR_COLUMNS
 
 log = logging.getLogger(__name__)
+
+
+SP500_FILE = "sp500_dataset.csv.gz"  # skfolio's daily adjusted closes of 20 large US stocks
 
 
 class ProviderError(RuntimeError):
@@ -64,9 +71,12 @@ class OfflineProvider:
     adjusted: bool = True
 
     def _closes(self) -> pd.DataFrame:
-        from skfolio.datasets import load_sp500_dataset
-
-        return load_sp500_dataset()
+        """``skfolio.datasets.load_sp500_dataset()``, read from the file the package ships without importing
+        skfolio (its import pulls scikit-learn and SciPy: seconds that every price task paid before its work)."""
+        [package] = importlib.util.find_spec("skfolio").submodule_search_locations
+        closes = pd.read_csv(Path(package) / "datasets" / "data" / SP500_FILE, index_col=0)
+        closes.index = pd.to_datetime(closes.index, format="%Y-%m-%d")
+        return closes
 
     def universe(self) -> list[str]:
         return sorted(self._closes().columns)
@@ -215,12 +225,46 @@ def parse_yfinance_frame(raw: pd.DataFrame, interval: str) -> pd.DataFrame:
     return long.reindex(columns=BAR_COLUMNS).reset_index(drop=True)
 
 
+@dataclass
+class ReplayProvider:
+    """The current replay's source (``live.current``), served only up to the replay's clock: a session the
+    clock has not reached does not exist yet. Before the first release it serves nothing."""
+
+    conn: object
+    name: str = "replay"
+    adjusted: bool = True
+
+    def _replay(self) -> live.Replay:
+        replay = live.current(self.conn)
+        if replay is None:
+            raise ProviderError("no replay on these stores: start one with `python -m axiom replay`")
+        return replay
+
+    def universe(self) -> list[str]:
+        return list(self._replay().symbols)
+
+    def fetch(self, symbols, start, end, interval="1d") -> pd.DataFrame:
+        replay = self._replay()
+        if replay.clock is None or (start is not None and start > replay.clock):
+            log.info("replay %d: nothing released after %s yet", replay.replay_id, replay.clock)
+            return pd.DataFrame(columns=BAR_COLUMNS)
+        until = replay.clock if end is None else min(end, replay.clock)
+        return get_provider(replay.source).fetch(list(symbols or replay.symbols), start, until, interval)
+
+
 PROVIDERS = {"offline": OfflineProvider, "yfinance": YFinanceProvider, "synthetic": SyntheticProvider}
+REPLAY_SOURCES = ("offline", "synthetic")  # what a replay may release: history that is already whole
 
 
-def get_provider(name: str) -> PriceProvider:
-    """The provider registered under ``name`` (``offline``, ``yfinance`` or ``synthetic``)."""
+def get_provider(name: str, *, conn=None) -> PriceProvider:
+    """The provider registered under ``name`` (``offline``, ``yfinance``, ``synthetic``; ``replay`` reads its
+    clock from the ledger ``conn``)."""
+    if name == "replay":
+        if conn is None:
+            raise ProviderError("the replay provider reads the replay's clock from the ledger: pass conn")
+        return ReplayProvider(conn)
     try:
         return PROVIDERS[name]()
     except KeyError:
-        raise ProviderError(f"unknown price provider {name!r}; choose one of {sorted(PROVIDERS)}") from None
+        choices = sorted([*PROVIDERS, "replay"])
+        raise ProviderError(f"unknown price provider {name!r}; choose one of {choices}") from None

@@ -286,6 +286,11 @@ def leave(client, group: str, consumer: str) -> bool:
     return True
 
 
+def streamed_ids(client) -> list[str]:
+    """The ledger id of every entry on ``signal:stream``, oldest first (a signal streamed twice is there twice)."""
+    return [_text(fields.get(b"id", b"")) for _, fields in client.xrange(SIGNAL_STREAM)]
+
+
 def latest_signals(client, count: int = 10) -> list[dict]:
     """The newest signals on the stream, newest first (an entry that carries none is left out)."""
     found = []

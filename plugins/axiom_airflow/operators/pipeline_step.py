@@ -14,6 +14,7 @@ task instance per chunk of ``AXIOM_SYMBOL_CHUNK`` symbols, each labelled with it
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -68,10 +69,12 @@ class PipelineStepOperator(BaseOperator):
             self.log.info("run %d: %s on %s", run_id, self.task_id, context["chunk"])
         with StoreSession() as stores:
             clients = {name: stores.client(name) for name in declared.clients_of(self.step)}
+            began = time.perf_counter()
             try:
                 self.step(stores.ledger, run_id, **clients, **chunk, **self.step_kwargs)
             except NothingChanged as nothing:  # skipped: a skipped producer emits no Asset event
                 raise AirflowSkipException(str(nothing)) from nothing
+            declared.stamp(stores.ledger, run_id, self.task_id, time.perf_counter() - began)
         return run_id
 
 

@@ -13,7 +13,8 @@ One module per table family owns that family's SQL; nothing outside this package
 * ``judgements``: ``analyst_judgement``;
 * ``index_state``: what the semantic index last verified;
 * ``insights``: the answers to users' questions;
-* ``signals``: trading signals and the evaluations of Axiom's signals.
+* ``signals``: trading signals and the evaluations of Axiom's signals;
+* ``live``: a replay's clock and state, and when each session reached each hop of the live path.
 
 Every write is one transaction per batch; every statement is parameterised (identifiers that
 are spliced in are module constants, never input).
@@ -27,6 +28,7 @@ from axiom.stores.ledger import (
     index_state,
     insights,
     judgements,
+    live,
     prices,
     runs,
     sectors,
@@ -41,6 +43,7 @@ __all__ = [
     "index_state",
     "insights",
     "judgements",
+    "live",
     "prices",
     "runs",
     "sectors",

@@ -111,6 +111,14 @@ def event_count(conn) -> int:
     return conn.execute("SELECT count(*) FROM market_event").fetchone()[0]
 
 
+def count_on(conn, session) -> int:
+    """How many events occurred on ``session`` (a UTC day)."""
+    return conn.execute(
+        "SELECT count(*) FROM market_event WHERE occurred_at >= %s::date AND occurred_at < %s::date + 1",
+        (session, session),
+    ).fetchone()[0]
+
+
 FED_DECISIONS_SQL = (
     "SELECT event_id, occurred_at, title, facts FROM market_event WHERE event_type = 'fed_decision'"
     " AND occurred_at < %s ORDER BY occurred_at"

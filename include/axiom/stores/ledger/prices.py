@@ -223,6 +223,13 @@ SYMBOLS_SQL = (
 )
 
 
+def bar_count_on(conn, session: date) -> int:
+    """How many daily bars the ledger holds of ``session``."""
+    return conn.execute(
+        "SELECT count(*) FROM price_bar WHERE interval = '1d' AND ts = %s", (utc_midnight(session),)
+    ).fetchone()[0]
+
+
 def symbols(conn, interval: str = "1d") -> list[str]:
     """Every symbol with bars of ``interval`` in the ledger, sorted."""
     return [r[0] for r in conn.execute(SYMBOLS_SQL, {"interval": interval})]

@@ -71,6 +71,15 @@ def latest(conn, limit: int = 10) -> list[dict]:
     return [dict(zip(SIGNAL_COLUMNS, r, strict=True)) for r in rows]
 
 
+def between(conn, first, last) -> list[dict]:
+    """The signals of the sessions from ``first`` to ``last``, oldest first."""
+    rows = conn.execute(
+        f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM signal WHERE session BETWEEN %s AND %s ORDER BY session, a, b",
+        (first, last),
+    ).fetchall()
+    return [dict(zip(SIGNAL_COLUMNS, r, strict=True)) for r in rows]
+
+
 def store_evaluation(conn, key: str, *, kind: str, params: dict, results: dict) -> None:
     with transaction(conn):
         conn.execute(
