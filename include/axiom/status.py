@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from axiom import index
+from axiom import index, replay
 from axiom.analysts.judge import PROCESS_BUDGET
 from axiom.stores import cache, graph, ledger, vectors
 
@@ -24,6 +24,7 @@ def counts(pg, redis_client, driver, chroma_client, *, window: int) -> dict:
         "chroma": dict(sorted(chroma.items())),
         "runs": ledger.runs.status_counts(pg),
         "analyst": spend(pg),
+        "replay": replay.state(pg),
     }
 
 

@@ -70,6 +70,8 @@ def ask(
                 found = {**found, "notes": [*found["notes"], REDIS_DOWN]}
             return Insight.from_json(found, cached="ledger")
     rec = Recorder()
+    if as_of is None:  # live: the newest session the ledger holds (a replay's clock, or the last close loaded)
+        rec.note(f"asked without a date: answered as of the newest session, {request.as_of}")
     if not redis_up:
         rec.gap(REDIS_DOWN)
     moving = [p for p, (_, status) in version.items() if status == "running"]

@@ -23,6 +23,8 @@ TABLES = (
     "signal",
     "signal_evaluation",
     "rejected_row",
+    "replay",
+    "session_hop",
 )
 
 
