@@ -216,7 +216,7 @@ def replay(conn, redis_client, params: ReplayParams, orchestrator: Orchestrator,
         ledger.live.set_state(conn, replay_id, "stopped", f"{type(stopped).__name__}: {stopped}")
         raise
     ledger.live.set_state(conn, replay_id, "finished")
-    comparison = compare(conn, redis_client, todo)
+    comparison = compare(conn, redis_client, todo, window=params.window)
     say(comparison_line(comparison))
     return {"replay_id": replay_id, "sessions": len(todo), "comparison": comparison}
 
@@ -231,13 +231,12 @@ def session_line(conn, session: date, *, lag: float, cycle: float) -> str:
             f"released {lag:.1f} s behind the clock, done in {cycle:.1f} s")  # fmt: skip
 
 
-def expected(conn, released: list[date], params: AlertParams | None = None) -> list[dict]:
+def expected(conn, released: list[date], params: AlertParams | None = None, *, window: int = 30) -> list[dict]:
     """The divergences an offline recomputation finds on the ``released`` sessions, with the live alert
     runs' parameters: per session, the pairs the ledger held correlated at the newest matrix before it
     (what the graph's edges stood on when the session was checked), and ``alerts.divergences`` of the
     closes up to it."""
     params = params or AlertParams()
-    window = 30
     dates = ledger.correlations.as_of_dates(conn).get(window, [])
     if not released:
         return []
@@ -257,11 +256,11 @@ def expected(conn, released: list[date], params: AlertParams | None = None) -> l
     return found
 
 
-def compare(conn, redis_client, released: list[date]) -> dict:
+def compare(conn, redis_client, released: list[date], *, window: int = 30) -> dict:
     """The alerts the replay fired (kept in the ledger, each streamed how many times) against ``expected``:
     pair by pair and session by session."""
     fired = {ledger.signals.signal_id(s) for s in ledger.signals.between(conn, released[0], released[-1])}
-    wanted = {ledger.signals.signal_id(s) for s in expected(conn, released)}
+    wanted = {ledger.signals.signal_id(s) for s in expected(conn, released, window=window)}
     streamed = Counter(cache.streamed_ids(redis_client))
     return {
         "sessions": len(released),
