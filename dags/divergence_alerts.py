@@ -1,18 +1,23 @@
 """Divergence alerts: when correlated stocks move apart. Runs on every ``price_updates`` message (watched
 by the triggerer), and on every ``price_bar`` Asset event so an announcement missed while the triggerer
 was down is still handled. Each divergence goes to the ledger, the ``signal:stream`` Redis Stream and the
-``signal_updates`` channel, once.
+``signal_updates`` channel, once; then ``deliver`` pushes every alert not yet delivered to each configured
+channel (``AXIOM_ALERT_WEBHOOK``, ``AXIOM_ALERT_NOTIFIERS``; ``axiom.delivery``), failing, and so retried, while
+one refuses.
 """
 
 from __future__ import annotations
 
 import json
+import os
 
 from airflow.sdk import Param, dag, task
+from airflow.sdk.exceptions import AirflowFailException
 
-from axiom import alerts
+from axiom import alerts, delivery
 from axiom_airflow.assets import PRICE_BAR, PRICE_UPDATES
 from axiom_airflow.common import DAG_DEFAULTS, parsed, symbols_param
+from axiom_airflow.notifiers import channels
 from axiom_airflow.stores import StoreSession
 
 
@@ -52,7 +57,22 @@ def divergence_alerts():
         with StoreSession() as stores:
             return alerts.alert(stores.ledger, stores.client("driver"), stores.client("redis_client"), request)
 
-    alert()
+    @task
+    def deliver() -> dict:
+        try:
+            params = delivery.DeliveryParams.from_env(os.environ)
+            configured = channels(os.environ, params)
+        except ValueError as exc:  # a configuration no retry can fix
+            raise AirflowFailException(f"alert channels: {exc}") from exc
+        if not configured:
+            return {}
+        with StoreSession() as stores:
+            outcome = delivery.deliver(stores.ledger, configured, params)
+        if failing := sorted(name for name, o in outcome.items() if o["failed"]):
+            raise RuntimeError(f"alert delivery failed on {', '.join(failing)} (kept in signal_delivery; retried)")
+        return outcome
+
+    alert() >> deliver()
 
 
 divergence_alerts()

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from axiom.analytics.divergence import LOOKBACK, divergence, trade
+from axiom.delivery import headline
 from axiom.reads import wide
 from axiom.stores import cache, graph, ledger
 from axiom.validation import parse_symbols
@@ -115,10 +116,7 @@ def alert(conn, driver, redis_client, params: AlertParams) -> dict:
     streamed = cache.stream_signals(redis_client, {ledger.signals.signal_id(s): s for s in pending})
     ledger.signals.mark_streamed(conn, pending)
     for s in pending:
-        log.warning(
-            "divergence %s/%s on %s: %s moved, z %+.2f (r %.2f), %s", s["a"], s["b"], s["session"], s["moved"],
-            s["z"], s["coefficient"], s["trade"],
-        )  # fmt: skip
+        log.warning("%s", headline(s))
     span = ledger.prices.session_span(conn)
     if span is not None:
         ledger.live.stamp(conn, span[1], ALERT_HOP, time.perf_counter() - began)

@@ -14,6 +14,7 @@ One module per table family owns that family's SQL; nothing outside this package
 * ``index_state``: what the semantic index last verified;
 * ``insights``: the answers to users' questions;
 * ``signals``: trading signals and the evaluations of Axiom's signals;
+* ``deliveries``: each signal's push to each alert channel;
 * ``live``: a replay's clock and state, and when each session reached each hop of the live path.
 
 Every write is one transaction per batch; every statement is parameterised (identifiers that
@@ -24,6 +25,7 @@ from axiom.stores.ledger import (
     companies,
     correlations,
     db,
+    deliveries,
     events,
     index_state,
     insights,
@@ -39,6 +41,7 @@ __all__ = [
     "companies",
     "correlations",
     "db",
+    "deliveries",
     "events",
     "index_state",
     "insights",

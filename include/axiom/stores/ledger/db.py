@@ -21,6 +21,7 @@ TABLES = (
     "index_state",
     "insight",
     "signal",
+    "signal_delivery",
     "signal_evaluation",
     "rejected_row",
     "replay",
