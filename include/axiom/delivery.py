@@ -1,4 +1,4 @@
-""""Alert me" is a push: each divergence the alert runs stream is also delivered to every configured channel —
+"""Alerts are a push ("alert me"): each divergence the alert runs stream is also delivered to every configured channel —
 a webhook (``AXIOM_ALERT_WEBHOOK``), or any notifier Airflow's interface plugs in (Slack, e-mail; see
 ``axiom_airflow.notifiers``). Each delivery is recorded in the ledger (``signal_delivery``), retried until it
 succeeds or has been tried ``attempts`` times, and marked once it succeeded, so a repeated or retried run sends
@@ -63,13 +63,11 @@ def payload(signal: dict) -> dict:
     }
 
 
-def post_webhook(url: str, signal: dict, *, timeout_seconds: float, transport=None) -> None:
+def post_webhook(url: str, signal: dict, *, timeout_seconds: float) -> None:
     """POST the signal's ``payload`` as JSON; anything but a 2xx raises (a failed attempt, retried later)."""
     body = payload(signal)
-    with httpx.Client(timeout=timeout_seconds, transport=transport) as client:
-        response = client.post(
-            url, json=body, headers={"Idempotency-Key": body["id"], "User-Agent": "axiom-alerts"}
-        )
+    with httpx.Client(timeout=timeout_seconds) as client:
+        response = client.post(url, json=body, headers={"Idempotency-Key": body["id"], "User-Agent": "axiom-alerts"})
         if not response.is_success:  # said without the URL, which may hold a secret (Slack's do)
             raise DeliveryFailed(f"the webhook answered {response.status_code} {response.reason_phrase}")
 

@@ -1,5 +1,5 @@
-""""Alert me" as a push: each alert delivered to a webhook on loopback and through an Airflow notifier, recorded in
-the ledger, retried after a refusal, never sent twice (a repeated pass, two passes side by side)."""
+"""Alerts as a push ("alert me"): each alert delivered to a webhook on loopback and through an Airflow notifier,
+recorded in the ledger, retried after a refusal, never sent twice (a repeated pass, two passes side by side)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.integration.test_alerts import append_session
 
 correlated = test_alerts.correlated  # the fixture: XOM and CVX drawn as CORRELATED_WITH
 PARAMS = delivery.DeliveryParams(attempts=3, timeout_seconds=5)
+SENT: list[tuple[str, str]] = []  # what the test notifier was asked to send (subject, body)
 
 
 class Receiver:
@@ -127,14 +128,13 @@ class Recorded(BaseNotifier):
     """A notifier as a provider writes one (Slack's, SMTP's): templated fields, rendered with the alert."""
 
     template_fields = ("subject", "body")
-    sent: list[tuple[str, str]] = []
 
     def __init__(self, subject: str, body: str):
         super().__init__()
         self.subject, self.body = subject, body
 
     def notify(self, context) -> None:
-        Recorded.sent.append((self.subject, self.body))
+        SENT.append((self.subject, self.body))
 
 
 def test_an_airflow_notifier_plugs_in_with_its_templates_rendered(two_alerts, pg):
@@ -142,8 +142,8 @@ def test_an_airflow_notifier_plugs_in_with_its_templates_rendered(two_alerts, pg
                      "kwargs": {"subject": "Axiom: {{ signal.a }}/{{ signal.b }}", "body": "{{ text }}"}}}  # fmt: skip
     sends = channels({"AXIOM_ALERT_NOTIFIERS": json.dumps(spec)}, PARAMS)
     assert delivery.deliver(pg, sends, PARAMS) == {"desk": {"delivered": 2, "failed": 0, "given_up": 0}}
-    assert [s for s, _ in Recorded.sent] == ["Axiom: CVX/XOM"] * 2
-    assert Recorded.sent[0][1] == delivery.headline(two_alerts[-1])  # oldest session first
+    assert [s for s, _ in SENT] == ["Axiom: CVX/XOM"] * 2
+    assert SENT[0][1] == delivery.headline(two_alerts[-1])  # oldest session first
     with pytest.raises(ValueError, match="is not an Airflow notifier"):
         channels({"AXIOM_ALERT_NOTIFIERS": json.dumps({"x": {"class": "json.JSONDecoder"}})})
     with pytest.raises(ValueError, match="is not JSON"):
