@@ -16,7 +16,6 @@ import os
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from axiom import delivery
-from axiom.stores import ledger
 
 
 class WebhookNotifier(BaseNotifier):
@@ -48,9 +47,8 @@ def _sender(make) -> delivery.Send:
     """Send one signal through a fresh notifier (rendering its templates changes it in place)."""
 
     def send(signal: dict) -> None:
-        context = {"signal": delivery.payload(signal)["signal"], "signal_id": ledger.signals.signal_id(signal),
-                   "text": delivery.headline(signal)}  # fmt: skip
-        make()(context)
+        body = delivery.payload(signal)
+        make()({"signal": body["signal"], "signal_id": body["id"], "text": body["text"]})
 
     return send
 
