@@ -51,12 +51,12 @@ celery_settings
 # user's data: database "<name>_test" on the same PostgreSQL; a second Redis on the next port (pub/sub
 # channels are server-wide, so a db number alone would share them), db 15; a second Neo4j on the next
 # port (its database is named "axiomtest", which the test fixtures check before they wipe anything);
-# a second Chroma on the next port, database "axiom_test"; Airflow metadata in "airflow_test" and an
+# a second Chroma on the next port, database "axiom_test"; Airflow metadata in "<its database>_test" ("airflow_test") and an
 # api-server on the next port. Each test server can be stopped and restarted by the fault tests alone.
 use_test_stores() {
   local pg_db="${AIRFLOW_CONN_AXIOM_POSTGRES##*/}" redis="${AIRFLOW_CONN_AXIOM_REDIS%%\?*}"
   local neo4j_port="${AIRFLOW_CONN_AXIOM_NEO4J##*:}" api_port="${AIRFLOW__API__PORT:-8080}"
-  local chroma="${AIRFLOW_CONN_AXIOM_CHROMA%%\?*}"
+  local chroma="${AIRFLOW_CONN_AXIOM_CHROMA%%\?*}" airflow_db="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN##*/}"
   case "${redis##*:}.${neo4j_port}.${chroma##*:}" in
     *[!0-9.]*|*..*|.*|*.) echo "use_test_stores: the Redis, Neo4j and Chroma connections need host:port (a server)" >&2
                           return 1 ;;
@@ -66,13 +66,13 @@ use_test_stores() {
   export AIRFLOW_CONN_AXIOM_REDIS="${redis%:*}:$((${redis##*:} + 1))?db=15"
   export AIRFLOW_CONN_AXIOM_NEO4J="${AIRFLOW_CONN_AXIOM_NEO4J%:*}:$((neo4j_port + 1))"
   export AIRFLOW_CONN_AXIOM_CHROMA="${chroma%:*}:$((${chroma##*:} + 1))?database=axiom_test"
-  export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN%/*}/airflow_test"
+  export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN%/*}/${airflow_db%%\?*}_test"
   export AIRFLOW__API__PORT=$((api_port + 1))
   export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$((api_port + 1))/execution/"
   export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$STATE/airflow/test-logs"
   export AXIOM_LANDING_DIR="$STATE/test-landing"
   export AXIOM_AIRFLOW_RUN="$STATE/airflow/test-run"  # PID files of an Airflow on these stores (make replay)
-  celery_settings  # a broker on the tests' Redis server, results in airflow_test
+  celery_settings  # a broker on the tests' Redis server, results in the test metadata database
   unset ANTHROPIC_API_KEY  # tests and benchmarks never call the paid API
 }
 

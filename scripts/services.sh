@@ -64,8 +64,9 @@ start_postgres() {
     as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_wal_size=2GB -c shared_buffers=256MB" start >/dev/null
   fi
-  local db
-  for db in "$PG_SCHEMA" "${PG_SCHEMA}_test" airflow airflow_test; do
+  local db airflow_db="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN##*/}"
+  airflow_db="${airflow_db%%\?*}"
+  for db in "$PG_SCHEMA" "${PG_SCHEMA}_test" "${airflow_db%_test}" "${airflow_db%_test}_test"; do
     if [ -z "$(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_LOGIN" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       log "postgres: creating database $db"
       PGPASSWORD="$PG_PASSWORD" psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_LOGIN" -d postgres -c "CREATE DATABASE \"$db\""

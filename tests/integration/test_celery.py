@@ -111,7 +111,7 @@ def test_price_ingestion_runs_on_two_celery_workers(clean_stores, pg, redis_clie
     # more tasks at once (five projections) than one worker's two slots: both workers take some
     assert set(ran_on) == hosts, f"one worker ran everything: {ran_on}"
     results_db = os.environ["AIRFLOW__CELERY__RESULT_BACKEND"].removeprefix("db+")
-    assert results_db.endswith("/airflow_test")
+    assert results_db == os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] and results_db.endswith("_test")
     celery_ids = [ti["celery_id"] for ti in tis]
     with psycopg.connect(results_db.replace("postgresql+psycopg://", "postgresql://")) as conn:
         query = "SELECT task_id, status FROM celery_taskmeta WHERE task_id = ANY(%s)"
