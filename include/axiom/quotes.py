@@ -36,6 +36,28 @@ def quote(redis_client, symbol: str, *, as_of: date | None, newest: date, closes
     """
     is_newest = as_of is None or as_of >= newest
     cached = cache.read_json(redis_client, cache.latest_price_key(symbol)) if is_newest else None
+    return _chosen(symbol, cached, as_of=as_of, newest=newest, closes=closes)
+
+
+def quotes(redis_client, symbols: list[str], *, as_of: date, newest: date, closes: pd.DataFrame) -> dict:
+    """Each symbol's ``quote`` on ``as_of`` from one MGET (only when ``as_of`` is the ``newest`` session), else
+    from ``closes`` (sessions x symbols up to the as-of, already read); None for a symbol neither holds."""
+    is_newest = as_of >= newest
+    keys = [cache.latest_price_key(s) for s in symbols]
+    cached = cache.read_many_json(redis_client, keys) if is_newest else [None] * len(symbols)
+    out: dict[str, Quote | None] = {}
+    for symbol, value in zip(symbols, cached, strict=True):
+        series = closes[symbol].dropna() if symbol in closes else pd.Series(dtype=float)
+        try:
+            out[symbol] = _chosen(symbol, value, as_of=as_of, newest=newest, closes=lambda s=series: s)
+        except LookupError:
+            out[symbol] = None
+    return out
+
+
+def _chosen(symbol: str, cached: dict | None, *, as_of, newest: date, closes: Callable[[], pd.Series]) -> Quote:
+    """Redis's value when it is the ``newest`` session's bar, else the last of ``closes()``."""
+    is_newest = as_of is None or as_of >= newest
     if cached is not None:
         session = date.fromisoformat(cached["ts"][:10])
         if session == newest:

@@ -286,7 +286,7 @@ def search(
     unknown = set(kinds or []) - set(TEXT_KINDS)
     if unknown:
         raise ValueError(f"unknown kinds {sorted(unknown)}; choose from {sorted(TEXT_KINDS)}")
-    [embedding] = vectors.text_embedding_function()([text])
+    embedding = query_embedding(text)
     hits: list[Hit] = []
     for kind in kinds or list(TEXT_KINDS):
         read = functools.partial(
@@ -294,6 +294,16 @@ def search(
         )
         hits += _read(chroma_client, kind, read)
     return sorted(hits, key=lambda h: h.distance)[:k]
+
+
+@functools.lru_cache(maxsize=512)
+def query_embedding(text: str) -> np.ndarray:
+    """``text``'s embedding, kept for the process's next ask of the same text (a question's subject, a repeated
+    search): a query pays the model once per text, not once per answer. Read-only, as it is shared."""
+    [embedding] = vectors.text_embedding_function()([text])
+    embedding = np.asarray(embedding, dtype=np.float32)
+    embedding.setflags(write=False)
+    return embedding
 
 
 def similar_companies(chroma_client, symbol: str, k: int = 5) -> list[Hit]:

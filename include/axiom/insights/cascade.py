@@ -148,25 +148,28 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
 
 def _reactions(closes: pd.DataFrame, days: list) -> dict[str, dict]:
     """Per symbol: mean return on the decision day and over the next ``AFTER`` sessions, across ``days``."""
-    on_day: dict[str, list[float]] = {s: [] for s in closes.columns}
-    after: dict[str, list[float]] = {s: [] for s in closes.columns}
-    index = closes.index
-    for day in days:
-        i = index.searchsorted(pd.Timestamp(day, tz="UTC"))  # a weekend decision meets the market the next session
-        if i == 0 or i + AFTER >= len(index) or (index[i].date() - day).days > 4:
-            continue  # no session near that day, or its 5 sessions had not ended by the as-of
-        prev, today, later = closes.iloc[i - 1], closes.iloc[i], closes.iloc[i + AFTER]
-        for s in closes.columns:
-            if np.isfinite([prev[s], today[s], later[s]]).all():
-                on_day[s].append(today[s] / prev[s] - 1)
-                after[s].append(later[s] / today[s] - 1)
-    out = {}
-    for s in closes.columns:
-        if after[s]:
-            out[s] = {
-                "hikes": len(after[s]),
-                "hike_day_mean": float(np.mean(on_day[s])),
-                "next5_mean": float(np.mean(after[s])),
-                "down_share": float(np.mean(np.array(after[s]) < 0)),
-            }
-    return out
+    index, values = closes.index, closes.to_numpy(dtype=float)
+    if not days or not len(index):
+        return {}
+    at = index.searchsorted(pd.DatetimeIndex([pd.Timestamp(d, tz="UTC") for d in days]))  # a weekend decision
+    inside = (at > 0) & (at + AFTER < len(index))  # meets the market the next session; its 5 sessions had ended
+    at, decided = at[inside], pd.DatetimeIndex([pd.Timestamp(d, tz="UTC") for d in days])[inside]
+    at = at[(index[at] - decided).days <= 4]  # no session near that day: not counted
+    prev, today, later = values[at - 1], values[at], values[at + AFTER]
+    ok = np.isfinite(prev) & np.isfinite(today) & np.isfinite(later)
+    counts = ok.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        on_day = np.where(ok, today / prev - 1, 0.0).sum(axis=0) / counts
+        after = np.where(ok, later / today - 1, 0.0)
+        down = (ok & (after < 0)).sum(axis=0) / counts
+        after = after.sum(axis=0) / counts
+    return {
+        s: {
+            "hikes": int(counts[j]),
+            "hike_day_mean": float(on_day[j]),
+            "next5_mean": float(after[j]),
+            "down_share": float(down[j]),
+        }
+        for j, s in enumerate(closes.columns)
+        if counts[j]
+    }

@@ -12,7 +12,7 @@ from axiom import quotes, search
 from axiom.analytics.trend import return_correlation
 from axiom.insights.answer import Recorder
 from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores
-from axiom.reads import session_on_or_before, symbol_of, wide
+from axiom.reads import session_of, symbol_of, wide
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "like"
@@ -23,7 +23,8 @@ CORRELATION_SESSIONS = 60
 
 def resolve(conn, subject, as_of, params: dict) -> Request:
     symbol = symbol_of(subject)
-    return Request(symbol, session_on_or_before(conn, as_of, symbol))
+    session = session_of(conn, as_of, symbol)
+    return Request(symbol, session.as_of, newest=session.newest)
 
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
@@ -61,14 +62,17 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda w: {"sessions": len(w), "symbols": w.shape[1]},
     )
     own = closes[symbol].to_numpy(dtype=float)
-    prices = rec.read(
-        "redis",
-        "candidates' prices",
-        f"GET {cache.latest_price_key('{SYMBOL}')} per candidate (else the ledger's close on the as-of)",
-        {"symbols": candidates, "as_of": as_of},
-        lambda: {c: _quote(stores, c, as_of) for c in candidates},
-        lambda q: {c: None if v is None else {"close": v.close, "source": v.source} for c, v in q.items()},
-    )
+    if request.newest == as_of:  # Redis holds the newest session's closes, nothing older: one MGET
+        prices = rec.read(
+            "redis",
+            "candidates' prices",
+            f"MGET {cache.latest_price_key('{SYMBOL}')} of every candidate (else its close already read)",
+            {"symbols": candidates, "as_of": as_of},
+            lambda: quotes.quotes(stores.redis_client, candidates, as_of=as_of, newest=request.newest, closes=closes),
+            lambda q: {c: None if v is None else {"close": v.close, "source": v.source} for c, v in q.items()},
+        )
+    else:
+        prices = quotes.quotes(None, candidates, as_of=as_of, newest=request.newest, closes=closes)
     facts = []
     for c in candidates:
         corr = return_correlation(own, closes[c].to_numpy(dtype=float), CORRELATION_SESSIONS) if c in closes else None
@@ -85,10 +89,3 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     if set(candidates) - set(distance):
         rec.note("candidates outside the nearest descriptions are scored with description distance 1.0")
     return {"symbol": symbol, "as_of": as_of.isoformat(), "candidates": candidates, "candidates_facts": facts}
-
-
-def _quote(stores: Stores, symbol: str, as_of) -> quotes.Quote | None:
-    try:
-        return quotes.latest_price(stores.conn, stores.redis_client, symbol, as_of=as_of)
-    except LookupError:
-        return None  # a company without prices on or before the as-of

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from neo4j import READ_ACCESS
+
 MERGE_STOCKS = """
 UNWIND $rows AS row
 MERGE (s:Stock {symbol: row.symbol})
@@ -257,9 +259,10 @@ SET r.strength = row.strength
 
 
 def read(driver, query: str, **params) -> list[dict]:
-    """Rows of one read query (one of this module's constants)."""
-    with driver.session() as session:
-        return session.execute_read(lambda tx: tx.run(query, **params).data())
+    """Rows of one read query (one of this module's constants), as an auto-commit read: one round trip where a
+    managed transaction adds its BEGIN and COMMIT (an answer's reads are short, and a failed one is reported)."""
+    with driver.session(default_access_mode=READ_ACCESS) as session:
+        return session.run(query, params).data()
 
 
 DROP_ROTATION = """
