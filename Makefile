@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := scripts/env.sh
+# when this make began: make run and make test print their whole time, install and start included
+export AXIOM_MAKE_STARTED := $(shell date +%s)
 # make run EXECUTOR=celery: tasks on two Celery workers instead of the scheduler (AXIOM_EXECUTOR in
 # scripts/env.sh); the tests pick the executor of each test themselves
 ifdef EXECUTOR

@@ -99,3 +99,4 @@ python -m axiom status --pretty
 echo
 echo "Airflow UI: http://127.0.0.1:${AIRFLOW__API__PORT:-8080}   (make stop stops every service)"
 echo "Axiom page: http://127.0.0.1:${AIRFLOW__API__PORT:-8080}/axiom/?question=buy&symbol=AAPL&as_of=2022-06-15"
+[ -n "${AXIOM_MAKE_STARTED:-}" ] && echo "make run took $(($(date +%s) - AXIOM_MAKE_STARTED)) s, install and start included"

@@ -30,3 +30,12 @@ def dagbag():
     from airflow.models.dagbag import DagBag
 
     return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """`make test`'s whole time, install and start included (the Makefile stamps when make began)."""
+    started = os.environ.get("AXIOM_MAKE_STARTED")
+    if started:
+        import time
+
+        terminalreporter.write_line(f"make test: {time.time() - int(started):.0f} s since make began, install included")
