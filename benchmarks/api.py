@@ -5,7 +5,8 @@ Starts a real ``airflow api-server`` on loopback (the tests' api port), warms ev
 (answers of the four questions, prices, correlations, the graph, search, similar companies); then the same
 burst to Airflow's ``/api/v2/monitor/health`` (no store, no Axiom code: HTTP, auth and the server alone),
 the raw baseline. Prints requests/s, p50/p99 and errors (any non-200) of each, and the most ledger
-connections the api-server held (``pg_stat_activity``) beside its pool's size (``AXIOM_API_POOL_SIZE``). Needs the
+connections the api-server held (``pg_stat_activity``) beside its pool's size (``AXIOM_API_POOL_SIZE``), and the
+api-server's memory once the burst loaded the text embedder (RSS of all its processes, the largest peak). Needs the
 stores filled (``make run``, or the tests' stores after the tests).
 
     make bench      (on the tests' own stores; one script: scripts/bench.sh api [--requests 400 --concurrency 150])
@@ -131,6 +132,27 @@ def api_server(logs: Path) -> subprocess.Popen:
     raise SystemExit("the api-server did not answer within 180 s")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (the api-server's uvicorn workers)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            todo += [int(c) for c in children.read_text().split()]
+    return found
+
+
+def memory_mib(pids: list[int]) -> tuple[float, float]:
+    """(RSS now, summed; the largest peak RSS of one process) of ``pids``, MiB."""
+    rss, peak = 0.0, 0.0
+    for pid in pids:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+        rss += int(fields["VmRSS"].split()[0]) / 1024
+        peak = max(peak, int(fields["VmHWM"].split()[0]) / 1024)
+    return rss, peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=400)
@@ -164,6 +186,7 @@ def main() -> None:
         with PoolWatch(pg, before) as watch:
             ours, ours_s = burst(base, paths, args.concurrency, headers)
         floor, floor_s = burst(base, ["/api/v2/monitor/health"] * args.requests, args.concurrency, headers)
+        rss, peak = memory_mib(process_tree(server.pid))  # after the burst: the text embedder is loaded
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -172,6 +195,8 @@ def main() -> None:
     report("Axiom routes (mixed)", ours, ours_s)
     report("api-server health (raw baseline)", floor, floor_s)
     print(f"  ledger connections the api-server held at most: {watch.most} (its pool: {size} per worker)")
+    print(f"  api-server memory after the burst, text embedder loaded: RSS {rss:,.0f} MiB (all its processes), "
+          f"largest peak of one process {peak:,.0f} MiB")  # fmt: skip
     pg.close()
 
 
