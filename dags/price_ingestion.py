@@ -4,7 +4,7 @@ Scheduled on weekday evenings (UTC, after the US close) for live use; trigger it
 Params to load any symbols and dates. Tasks hand each other the run id, never the data. The steps
 after ``fetch`` are the pipeline's declared ``prices.STEPS``; the per-symbol projections fan out over
 chunks of ``AXIOM_SYMBOL_CHUNK`` symbols (dynamic task mapping), so a bigger universe means more
-parallel tasks, not bigger ones.
+parallel tasks, not bigger ones; an evening's increment (a run of at most 31 days) is one chunk.
 """
 
 from __future__ import annotations

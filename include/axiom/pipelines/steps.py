@@ -78,15 +78,26 @@ def upstream(steps: Sequence[Step]) -> dict[str, tuple[str, ...]]:
     return out
 
 
+INCREMENT_DAYS = 31  # a run of at most this span is one chunk: an evening's (or a week's) bars, not a backfill
+
+
 def symbol_chunks(conn, run_id: int, *, size: int) -> list[list[str]]:
-    """The run's symbols in chunks of at most ``size``, one mapped task each for the steps that fan out.
+    """The run's symbols in chunks (``chunks``), one mapped task each for the steps that fan out."""
+    return chunks(ledger.runs.scope(conn, run_id), size=size)
+
+
+def chunks(scope, *, size: int) -> list[list[str]]:
+    """``scope``'s symbols in chunks of at most ``size`` when it is a backfill; in one chunk when it spans at most
+    ``INCREMENT_DAYS`` (a live increment writes a window or two per symbol: less work than a task's start).
 
     A run without symbols still gets one (empty) chunk, so its fanned-out steps run, write nothing,
     and the steps after them (``announce`` closes the run) are not skipped with it left open.
     """
     if size < 1:
         raise ValueError(f"a symbol chunk holds at least one symbol, not {size}")
-    symbols = list(ledger.runs.scope(conn, run_id).symbols)
+    symbols = list(scope.symbols)
+    if scope.start and scope.end and (scope.end - scope.start).days <= INCREMENT_DAYS:
+        return [symbols]
     return [symbols[i : i + size] for i in range(0, len(symbols), size)] or [[]]
 
 
