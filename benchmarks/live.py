@@ -8,16 +8,26 @@ time from its release to each hop of the live path, p50 and p99 over the session
 
 and the share of each hop that is Airflow's own (scheduling, queueing and task start-up): the part of the
 hop's interval in which no Axiom step was working (each step's work is stamped with its session in
-``session_hop``). Also the lag behind the clock, first sessions against last (flat means no backlog).
+``session_hop``).
+
+Backlog and soak: every ``--sample`` seconds it records the lag behind the clock, the DAG runs queued, the
+entries pending in the stream's consumer groups, and the RSS of every long-running process (the api-server,
+scheduler with its executor workers, dag-processor, triggerer, and the tests' Redis, Neo4j, Chroma and
+PostgreSQL). It prints each as the median of the first fifth of the run after a warm-up against the last
+tenth (flat means no backlog; the soak's goal: RSS grows at most 10 %), the failed runs, and ends with
+``python -m axiom doctor`` (drift between the ledger and its projections).
 
     scripts/bench.sh live --sessions 60                      (20 real symbols from 2020-02-18)
     scripts/bench.sh live --source synthetic --sessions 60   (the synthetic universe: python -m axiom synth)
+    scripts/bench.sh live --sessions 120 --every 30s         (the sustained rate; --sessions 250: the soak)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -56,6 +66,77 @@ class StreamReader(threading.Thread):
             for _, signal in entries:
                 self.read.setdefault(ledger.signals.signal_id(signal), now)
             cache.acknowledge(self.client, GROUP, [e for e, _ in entries])
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and its children (the scheduler's executor workers; a task's own process comes and goes)."""
+    found = [pid]
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(c) for c in children.read_text().split()]
+    return found
+
+
+def rss_mib(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue  # ended between the listing and the read
+        total += int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+    return total
+
+
+def long_running() -> dict[str, int]:
+    """Name -> PID of every long-running process of the replay: its Airflow and the tests' stores."""
+    state = Path(os.environ.get("AXIOM_STATE_DIR", ROOT / ".state"))
+    files = {part: Path(os.environ["AXIOM_AIRFLOW_RUN"]) / f"{part}.pid"
+             for part in ("api-server", "scheduler", "dag-processor", "triggerer")}  # fmt: skip
+    files |= {store: state / f"{store}-test" / f"{store}.pid" for store in ("redis", "neo4j", "chroma")}
+    pids = {name: int(f.read_text().split()[0]) for name, f in files.items() if f.exists()}
+    postmaster = subprocess.run(["pgrep", "-o", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    if postmaster:
+        pids["postgres"] = int(postmaster[0])
+    return pids
+
+
+class Sampler(threading.Thread):
+    """Every ``seconds``: RSS per long-running process, runs queued, stream entries pending, lag behind the clock."""
+
+    def __init__(self, airflow, redis_client, lags: list[float], seconds: float) -> None:
+        super().__init__(daemon=True)
+        self.airflow, self.redis_client, self.lags, self.seconds = airflow, redis_client, lags, seconds
+        self.pids = long_running()
+        self.samples: list[dict] = []
+        self.stop = threading.Event()
+
+    def pending(self) -> int:
+        try:
+            groups = self.redis_client.xinfo_groups(cache.SIGNAL_STREAM)
+        except Exception:  # no stream yet
+            return 0
+        return sum(g["pending"] for g in groups)
+
+    def run(self) -> None:
+        while not self.stop.wait(self.seconds):
+            sample = {name: rss_mib(tree(pid) if name == "scheduler" else [pid]) for name, pid in self.pids.items()}
+            sample |= {"queued runs": self.airflow.run_count("queued"), "pending entries": self.pending(),
+                       "lag (s)": self.lags[-1] if self.lags else 0.0}  # fmt: skip
+            self.samples.append(sample)
+
+    def report(self) -> None:
+        """Each measure early in the run (after a warm-up: its first fifth) against its end (the last tenth)."""
+        n = len(self.samples)
+        if n < 10:
+            print(f"(only {n} samples: too short a run to compare its start with its end)")
+            return
+        early, late = self.samples[n // 10 : n // 10 + max(1, n // 5)], self.samples[-max(1, n // 10) :]
+        print(f"\nover the run ({n} samples, one per {self.seconds:g} s): after warm-up -> at the end")
+        for key in self.samples[0]:
+            a, b = np.median([s[key] for s in early]), np.median([s[key] for s in late])
+            growth = f"{(b / a - 1):+7.1%}" if key not in ("queued runs", "pending entries", "lag (s)") and a else ""
+            unit = " MiB" if growth else ""
+            print(f"  {key:18s} {a:9.1f}{unit:4s} -> {b:9.1f}{unit:4s} {growth}")
 
 
 def covered(intervals: list[tuple[float, float]], start: float, end: float) -> float:
@@ -123,6 +204,7 @@ def main() -> None:
     parser.add_argument("--every", default="0", help="one session per this long (0: each as soon as the last is done)")
     parser.add_argument("--history-from", default="2018-01-02")
     parser.add_argument("--symbols", default=None)
+    parser.add_argument("--sample", type=float, default=10.0, help="seconds between backlog and memory samples")
     args = parser.parse_args()
 
     from axiom_airflow.rest import AirflowRest
@@ -147,11 +229,15 @@ def main() -> None:
         every_seconds=replay.parse_every(args.every), history_from=date.fromisoformat(args.history_from),
     )  # fmt: skip
     airflow = AirflowRest()
+    sampler = Sampler(AirflowRest(), connections.redis(), lags, args.sample)
     began = datetime.now(UTC)
     try:
+        sampler.start()
         summary = replay.replay(pg, redis_client, params, airflow, say=say)
         time.sleep(2)  # the consumer's last reads
+        failed = airflow.run_count("failed")
     finally:
+        sampler.stop.set()
         airflow.close()
         reader.stop.set()
         subprocess.run([ROOT / "scripts" / "services.sh", "stop-airflow"], check=False)  # the one it started
@@ -164,6 +250,10 @@ def main() -> None:
         print(f"lag behind the clock: first 10 sessions median {np.median(lags[:10]):.1f} s, "
               f"last 10 {np.median(lags[-10:]):.1f} s")  # fmt: skip
     print(replay.comparison_line(summary["comparison"]))
+    sampler.report()
+    print(f"failed DAG runs: {failed}; stream entries pending at the end: {sampler.pending()}")
+    doctor = subprocess.run([sys.executable, "-m", "axiom", "doctor"], capture_output=True, text=True)
+    print("doctor:", (doctor.stdout.strip().splitlines() or [doctor.stderr.strip()])[-1])
 
 
 if __name__ == "__main__":
