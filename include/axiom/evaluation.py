@@ -97,6 +97,21 @@ def mean_interval(values: np.ndarray, seed: int = 7) -> dict:
             "hit_rate": float((values > 0).mean())}  # fmt: skip
 
 
+def jsonable(value):
+    """Results as JSON keeps them: text keys, ISO dates, plain numbers, None for what is not a number."""
+    if isinstance(value, dict):
+        return {str(k.isoformat() if isinstance(k, date) else k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def periods(params: EvaluationParams) -> list[tuple[str, date, date]]:
     """The whole span, then each reporting period that overlaps it (clipped to it)."""
     out = [(f"{params.start.year}-{params.end.year}", params.start, params.end)]
@@ -240,6 +255,7 @@ def evaluate_buy(conn, params: EvaluationParams) -> dict:
             "by_verdict": {v: mean_interval(g["forward"].to_numpy()) for v, g in part.groupby("verdict")},
             "factors": {f: factor_report(part, f) for f, _ in FACTORS} if len(part) else {},
         }
+    results = jsonable(results)
     key = params.key("buy")
     ledger.signals.store_evaluation(conn, key, kind="buy", params=results["params"], results=results)
     ledger.signals.store_outcomes(
@@ -496,6 +512,7 @@ def evaluate_divergences(conn, params: EvaluationParams, alert: AlertParams | No
             }
             for r in alerts.itertuples()
         ]
+    results = jsonable(results)
     key = params.key("divergence")
     ledger.signals.store_evaluation(conn, key, kind="divergence", params=results["params"], results=results)
     ledger.signals.store_outcomes(
