@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date
 
@@ -70,7 +71,7 @@ def test_z_crossings_and_the_exit_price_from_first_principles():
     slope, intercept = np.polyfit(lb[-120:], la[-120:], 1)
     spread = la[-120:] - intercept - slope * lb[-120:]
     assert found.z == pytest.approx(spread[-1] / spread.std(ddof=1), rel=1e-9)
-    crossings = sum(1 for x, y in zip(spread[:-1], spread[1:], strict=True) if x * y < 0)
+    crossings = sum(1 for x, y in itertools.pairwise(spread) if x * y < 0)
     assert found.crossings == crossings
     # at the exit price, a's log is back on the fitted line: the spread is zero
     exit_a = found.exit_price_a(math.exp(lb[-1]))
