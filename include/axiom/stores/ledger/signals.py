@@ -128,7 +128,7 @@ TRACK_RECORD_SQL = """
 SELECT coalesce(label, 'all'), count(*), avg(value), coalesce(stddev_samp(value), 0), avg(hit::int),
        max(ended_on)
 FROM signal_outcome WHERE kind = %(kind)s AND ended_on <= %(as_of)s
-GROUP BY ROLLUP (label)
+GROUP BY ROLLUP (label) HAVING count(*) > 0
 """
 
 
