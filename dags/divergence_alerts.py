@@ -43,7 +43,12 @@ def updated_symbols(triggering_asset_events) -> list[str] | None:
     params={
         "symbols": symbols_param("Only pairs with these symbols; empty means the updated ones (or all)."),
         "min_coefficient": Param(0.8, type="number", exclusiveMinimum=0, maximum=1, title="Minimum |r|"),
-        "z_threshold": Param(2.5, type="number", minimum=1, maximum=20, title="Divergence |z|"),
+        "z_threshold": Param(2.0, type="number", minimum=1, maximum=20, title="Divergence |z| of the spread"),
+        "formation": Param(120, type="integer", minimum=30, maximum=1000, title="Formation window (sessions)"),
+        "max_pvalue": Param(0.05, type="number", exclusiveMinimum=0, maximum=1, title="Cointegration p-value at most"),
+        "min_half_life": Param(1.0, type="number", exclusiveMinimum=0, title="Half-life at least (sessions)"),
+        "max_half_life": Param(30.0, type="number", exclusiveMinimum=0, title="Half-life at most (sessions)"),
+        "stop_half_lives": Param(2.0, type="number", exclusiveMinimum=0, maximum=20, title="Time stop (half-lives)"),
     },
     **DAG_DEFAULTS,
 )

@@ -1,6 +1,8 @@
-"""Evaluate Axiom's signals, walk-forward and point in time: the rule analyst's "is X a buy?" at every
-month-end against what followed, and how often divergences of correlated pairs reverted against random
-dates. The task log shows the headline tables; the results are kept in the ledger (``signal_evaluation``).
+"""Evaluate Axiom's signals, walk-forward and point in time, the way the field reports them: the rule analyst's
+buy score as a factor at every month-end (IC, rank IC, ICIR, t) beside momentum and reversal, and qualified
+divergences as spread trades (convergence, return after costs) against matched random pairs. The task log shows
+the tables; the results are kept in the ledger (``signal_evaluation``), each observation's outcome with the session
+it ended (``signal_outcome``: the track record every answer carries).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from axiom_airflow.stores import StoreSession
         "start": date_param("From", "First month-end evaluated (default 2005-01-01)."),
         "end": date_param("To", "Last month-end evaluated (default 2022-12-31)."),
         "horizon": Param(20, type="integer", minimum=1, maximum=250, title="Horizon (sessions)"),
+        "cost_bp": Param(10.0, type="number", minimum=0, maximum=100, title="Cost per leg per side (bp)"),
     },
     **DAG_DEFAULTS,
 )
@@ -32,7 +35,7 @@ def evaluate_signals():
             verdicts = evaluation.evaluate_buy(stores.ledger, request)
             spreads = evaluation.evaluate_divergences(stores.ledger, request)
         print(evaluation.headline(verdicts, spreads))
-        return {"buy": verdicts, "divergence": spreads}
+        return {"buy": verdicts["periods"], "divergence": spreads["periods"]}
 
     evaluate()
 

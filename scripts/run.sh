@@ -91,7 +91,7 @@ echo "Divergence alerts (python -m axiom signals):"
 python -m axiom signals
 echo
 echo "Walk-forward evaluation of the signals (python -m axiom evaluate):"
-python -m axiom evaluate --chart "$STATE/evaluation.png"
+python -m axiom evaluate --charts "$STATE"
 
 echo
 echo "Summary per store:"

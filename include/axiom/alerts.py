@@ -1,7 +1,10 @@
-"""Use Case 2, "alert me when correlated stocks diverge": for each pair drawn as ``CORRELATED_WITH``
-with |r| at least ``min_coefficient`` that involves an updated symbol, the newest session's return
-spread against what the pair's last 60 sessions predict (``axiom.analytics.divergence``). |z| at
-least ``z_threshold`` is a divergence.
+"""Use Case 2, "alert me when correlated stocks diverge", as pairs traders define a divergence: for each pair
+drawn as ``CORRELATED_WITH`` with |r| at least ``min_coefficient`` that involves an updated symbol, the pair's
+statistics over a formation window ending on the newest session (``axiom.analytics.pairs``: Engle–Granger
+p-value, hedge ratio, OU half-life, spread z, zero crossings). A divergence is |z| at least ``z_threshold`` on a
+pair that qualifies: cointegrated (p-value at most ``max_pvalue``) with a half-life between ``min_half_life`` and
+``max_half_life`` sessions. Each alert carries those statistics, what closes the trade (the spread back at its
+mean, or ``stop_half_lives`` half-lives), and the track record of earlier alerts whose outcome had ended.
 
 Each divergence is written once: first to the ledger (``signal``, idempotent on pair,
 session and kind), then, for those not yet streamed, to the Redis Stream ``signal:stream`` (consumer
@@ -17,9 +20,10 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
-from axiom.analytics.divergence import LOOKBACK, divergence, trade
+from axiom.analytics.pairs import FORMATION, pair_stats, trade
 from axiom.delivery import headline
 from axiom.reads import wide
 from axiom.stores import cache, graph, ledger
@@ -33,22 +37,58 @@ CHECKED_HOP = "divergence_alerts.checked"
 
 @dataclass(frozen=True)
 class AlertParams:
+    """Which pairs are checked and what a divergence is (the evaluation uses the same)."""
+
     symbols: list[str] | None = None
     min_coefficient: float = 0.8
-    z_threshold: float = 2.5
+    z_threshold: float = 2.0
+    formation: int = FORMATION
+    max_pvalue: float = 0.05
+    min_half_life: float = 1.0
+    max_half_life: float = 30.0
+    stop_half_lives: float = 2.0
 
     def __post_init__(self):
         if not 0 < self.min_coefficient <= 1:
             raise ValueError(f"min_coefficient must be in (0, 1], got {self.min_coefficient}")
         if not self.z_threshold >= 1:
             raise ValueError(f"z_threshold must be at least 1 (a meaningful surprise), got {self.z_threshold}")
+        if not 30 <= self.formation <= 1000:
+            raise ValueError(f"formation must be between 30 and 1000 sessions, got {self.formation}")
+        if not 0 < self.max_pvalue <= 1:
+            raise ValueError(f"max_pvalue must be in (0, 1], got {self.max_pvalue}")
+        if not 0 < self.min_half_life <= self.max_half_life <= self.formation:
+            raise ValueError(
+                f"half-lives must satisfy 0 < min <= max <= formation, got {self.min_half_life}, {self.max_half_life}"
+            )
+        if not 0 < self.stop_half_lives <= 20:
+            raise ValueError(f"stop_half_lives must be in (0, 20], got {self.stop_half_lives}")
 
     @classmethod
     def parse(cls, params: dict) -> AlertParams:
-        return cls(
-            symbols=parse_symbols(params.get("symbols")),
-            min_coefficient=float(params.get("min_coefficient", cls.min_coefficient)),
-            z_threshold=float(params.get("z_threshold", cls.z_threshold)),
+        numbers = {
+            name: kind(params[name])
+            for name, kind in (
+                ("min_coefficient", float),
+                ("z_threshold", float),
+                ("formation", int),
+                ("max_pvalue", float),
+                ("min_half_life", float),
+                ("max_half_life", float),
+                ("stop_half_lives", float),
+            )
+            if params.get(name) is not None
+        }
+        return cls(symbols=parse_symbols(params.get("symbols")), **numbers)
+
+    def qualifies(self, stats) -> bool:
+        """Whether a pair's statistics make a divergence: |z| past the threshold on a cointegrated pair whose
+        spread reverts within the half-life bounds."""
+        return (
+            abs(stats.z) >= self.z_threshold
+            and stats.pvalue <= self.max_pvalue
+            and stats.half_life is not None
+            and self.min_half_life <= stats.half_life <= self.max_half_life
         )
 
 
@@ -66,8 +106,13 @@ def detect(conn, driver, params: AlertParams) -> list[dict]:
     if not pairs:
         return []
     symbols = sorted({p["a"] for p in pairs} | {p["b"] for p in pairs})
-    closes = wide(ledger.prices.closes(conn, symbols, since=newest - timedelta(days=2 * LOOKBACK + 30), until=newest))
+    closes = wide(
+        ledger.prices.closes(conn, symbols, since=newest - timedelta(days=2 * params.formation + 30), until=newest)
+    )
     found = divergences(closes, pairs, newest, params)
+    record = ledger.signals.track_record(conn, "divergence", as_of=newest)
+    for f in found:
+        f["stats"]["record"] = record
     log.info("%d correlated pairs checked on %s: %d divergences", len(pairs), newest, len(found))
     return found
 
@@ -81,27 +126,40 @@ def divergences(closes, pairs: list[dict], session: date, params: AlertParams) -
         both = closes[[p["a"], p["b"]]].dropna()
         if both.empty or both.index[-1].date() != session:
             continue
-        d = divergence(both[p["a"]].to_numpy(dtype=float), both[p["b"]].to_numpy(dtype=float))
-        if d is None or abs(d["z"]) < params.z_threshold:
-            continue
-        found.append(
-            {
-                "a": p["a"],
-                "b": p["b"],
-                "session": session,
-                "kind": "divergence",
-                "z": round(d["z"], 4),
-                "coefficient": p["coefficient"],
-                "beta": round(d["beta"], 4),
-                "moved": p["a"] if d["moved_a"] else p["b"],
-                "return_a": d["return_a"],
-                "return_b": d["return_b"],
-                "close_a": float(both[p["a"]].iloc[-1]),
-                "close_b": float(both[p["b"]].iloc[-1]),
-                "trade": trade(p["a"], p["b"], d["z"], d["beta"]),
-            }
-        )
+        d = divergence(p, both[p["a"]].to_numpy(dtype=float), both[p["b"]].to_numpy(dtype=float), session, params)
+        if d is not None:
+            found.append(d)
     return found
+
+
+def divergence(pair: dict, a: np.ndarray, b: np.ndarray, session: date, params: AlertParams) -> dict | None:
+    """The alert of ``pair`` on ``session`` from its aligned closes ending on it, or None when it does not
+    qualify: the one decision the live alerts and the walk-forward evaluation share."""
+    stats = pair_stats(a, b, params.formation)
+    if stats is None or not params.qualifies(stats):
+        return None
+    ra, rb = np.diff(np.log(a[-params.formation :])), np.diff(np.log(b[-params.formation :]))
+    moved_a = abs(ra[-1]) / ra[:-1].std(ddof=1) >= abs(rb[-1]) / rb[:-1].std(ddof=1)
+    return {
+        "a": pair["a"],
+        "b": pair["b"],
+        "session": session,
+        "kind": "divergence",
+        "z": round(stats.z, 4),
+        "coefficient": pair["coefficient"],
+        "beta": round(stats.hedge, 4),
+        "moved": pair["a"] if moved_a else pair["b"],
+        "return_a": float(a[-1] / a[-2] - 1),
+        "return_b": float(b[-1] / b[-2] - 1),
+        "close_a": float(a[-1]),
+        "close_b": float(b[-1]),
+        "trade": trade(pair["a"], pair["b"], stats, float(b[-1]), params.stop_half_lives),
+        "stats": {
+            **stats.as_json(),
+            "exit_price_a": round(stats.exit_price_a(float(b[-1])), 4),
+            "time_stop_sessions": stats.time_stop(params.stop_half_lives),
+        },
+    }
 
 
 def alert(conn, driver, redis_client, params: AlertParams) -> dict:

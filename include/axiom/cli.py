@@ -12,7 +12,8 @@ python -m axiom ask rotation [--as-of D]                         which sectors a
 python -m axiom ask cascade [--event 2022-06-15 | --event "hike 50bp"] [--as-of D]   risk after a Fed decision
 python -m axiom ask like AAPL [--as-of D]                        stocks like AAPL
 python -m axiom signals [--follow]           the latest divergence alerts (--follow: as a stream consumer)
-python -m axiom evaluate [--start 2005-01-01] [--end 2022-12-31] [--horizon 20]   walk-forward evaluation
+python -m axiom evaluate [--start 2005-01-01] [--end 2022-12-31] [--horizon 20] [--cost-bp 10] [--charts DIR]
+                                             walk-forward evaluation: the buy score as a factor, divergences as pairs
 python -m axiom doctor [--json]              does every projection hold what the ledger says? (exit 1: drift)
 python -m axiom rebuild --store redis|neo4j|chroma   rebuild a projection from the ledger alone
 """
@@ -214,15 +215,18 @@ def cmd_replay(args, settings: Settings) -> int:
 
 
 def cmd_evaluate(args, settings: Settings) -> None:
-    """Walk-forward evaluation of the buy verdicts and of divergences; headline tables and one chart."""
-    params = evaluation.EvaluationParams.parse({"start": args.start, "end": args.end, "horizon": args.horizon})
+    """Walk-forward evaluation of the buy verdicts (as a factor) and of divergences (as pairs trades); the tables,
+    and one chart per evaluation."""
+    params = evaluation.EvaluationParams.parse(
+        {"start": args.start, "end": args.end, "horizon": args.horizon, "cost_bp": args.cost_bp}
+    )
     with connections.postgres() as pg:
         verdicts = evaluation.evaluate_buy(pg, params)
         spreads = evaluation.evaluate_divergences(pg, params)
     print(evaluation.headline(verdicts, spreads))
-    if args.chart:
-        evaluation.charts(verdicts, spreads, args.chart)
-        print(f"chart: {args.chart}")
+    if args.charts:
+        for path in evaluation.charts(verdicts, spreads, args.charts):
+            print(f"chart: {path}")
 
 
 def cmd_doctor(args, settings: Settings) -> int:
@@ -337,7 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--start", default="2005-01-01", help="YYYY-MM-DD")
     ev.add_argument("--end", default="2022-12-31", help="YYYY-MM-DD")
     ev.add_argument("--horizon", type=positive_int, default=20, help="sessions after each date")
-    ev.add_argument("--chart", default=None, help="write the chart (PNG) here")
+    ev.add_argument("--cost-bp", type=float, default=10.0, help="trading cost per leg per side, basis points")
+    ev.add_argument("--charts", default=None, help="write one chart (PNG) per evaluation into this folder")
     ev.set_defaults(run=cmd_evaluate)
     doc = sub.add_parser("doctor", help="compare every projection with the ledger (exit 1 on drift)")
     doc.add_argument("--json", action="store_true", help="every comparison as JSON")

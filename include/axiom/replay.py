@@ -32,7 +32,6 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from axiom.alerts import CHECKED_HOP, AlertParams, divergences
-from axiom.analytics.divergence import LOOKBACK
 from axiom.reads import wide
 from axiom.sources.prices import REPLAY_SOURCES, get_provider
 from axiom.stores import cache, ledger
@@ -240,7 +239,7 @@ def expected(conn, released: list[date], params: AlertParams | None = None, *, w
     dates = ledger.correlations.as_of_dates(conn).get(window, [])
     if not released:
         return []
-    since = released[0] - timedelta(days=2 * LOOKBACK + 30)
+    since = released[0] - timedelta(days=2 * params.formation + 30)
     closes = wide(ledger.prices.closes(conn, ledger.prices.symbols(conn), since=since, until=released[-1]))
     found = []
     for session in released:

@@ -16,7 +16,7 @@ import pytest
 from axiom import alerts
 from axiom.stores import cache, ledger
 from tests.integration import test_alerts
-from tests.integration.test_alerts import append_session
+from tests.integration.test_alerts import MECHANICS, append_session
 from tests.integration.test_faults import admin, beside, new_states, poll, task_states, waiting_loads
 from tests.support import Subscriber
 
@@ -29,7 +29,7 @@ def a_signal(day: int, a: str = "CVX", b: str = "XOM") -> dict:
     """A divergence of ``a``/``b`` on 2022-12-``day``, shaped as the stream carries one (test values)."""
     return {"a": a, "b": b, "session": f"2022-12-{day:02d}", "kind": "divergence", "z": -3.1, "coefficient": 0.91,
             "beta": 0.8, "moved": b, "return_a": -0.01, "return_b": 0.06, "close_a": 170.5, "close_b": 110.2,
-            "trade": f"sell {b}, buy {a}"}  # fmt: skip
+            "trade": f"sell {b}, buy {a}", "stats": {"pvalue": 0.02, "half_life": 4.0}}  # fmt: skip
 
 
 def stream(redis_client, *signals: dict) -> list[str]:
@@ -47,7 +47,7 @@ def test_a_try_that_died_between_streaming_and_marking_is_retried_and_streams_ea
     """The real DAG, its retry a real re-run: the task's ledger connection is cut by the server while it waits to
     mark the signal streamed, after the XADD."""
     append_session(pg, "2022-12-29", {"XOM": 0.06, "CVX": -0.01, "KO": 0.0})
-    [found] = alerts.detect(pg, neo4j_driver, alerts.AlertParams())
+    [found] = alerts.detect(pg, neo4j_driver, MECHANICS)
     assert ledger.signals.record(pg, [found]) == 1  # kept already, so the mark is the task's only write to wait
     before = task_states("divergence_alerts", "alert")
     blocker = admin()
@@ -68,7 +68,7 @@ def test_a_try_that_died_between_streaming_and_marking_is_retried_and_streams_ea
     live = Subscriber(redis_client, cache.SIGNAL_UPDATES)
     try:
         with beside(cut_while_marking):
-            run = dagbag.dags["divergence_alerts"].test()
+            run = dagbag.dags["divergence_alerts"].test(run_conf={"max_pvalue": 1.0})
     finally:
         live.close()
         blocker.close()
@@ -81,7 +81,7 @@ def test_a_try_that_died_between_streaming_and_marking_is_retried_and_streams_ea
     signal_id = ledger.signals.signal_id(found)
     assert stream_ids(redis_client) == [signal_id]
     assert ledger.signals.unstreamed(pg) == []
-    assert alerts.alert(pg, neo4j_driver, redis_client, alerts.AlertParams())["streamed"] == 0
+    assert alerts.alert(pg, neo4j_driver, redis_client, MECHANICS)["streamed"] == 0
     assert stream_ids(redis_client) == [signal_id]
 
 

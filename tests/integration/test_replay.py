@@ -16,7 +16,9 @@ from tests.support import airflow_components
 
 SYMBOLS = ["BAC", "CVX", "JPM", "KO", "XOM"]
 FIRST, LAST = date(2020, 2, 18), date(2020, 3, 2)  # ten sessions of the 2020 sell-off
-KNOWN = "BAC:JPM:2020-02-24:divergence"  # BAC fell 4.4 sigma further than JPM that day (z -4.4 against 60 sessions)
+KNOWN = (
+    "CVX:XOM:2020-02-28:divergence"  # the spread 2.0 sigma from its mean, cointegrated (p 0.02), half-life 6 sessions
+)
 PATH = ("price_ingestion.fetch", "price_ingestion.load", "price_ingestion.cache_latest")
 
 

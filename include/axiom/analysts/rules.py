@@ -146,7 +146,8 @@ def _signal(value: float | None, high: float, low: float) -> int:
     return 1 if value > high else (-1 if value < low else 0)
 
 
-def _buy(f: dict) -> dict:
+def _buy_signals(f: dict) -> list[tuple[str, float]]:
+    """The buy rules' signals that fired, each with its text and its +1 / -1 (peers +-0.5)."""
     t, a = f["trend"], f.get("analogues") or {}
     signals: list[tuple[str, float]] = []
     if t["close"] > t["sma20"] > t["sma60"]:
@@ -178,6 +179,17 @@ def _buy(f: dict) -> dict:
     p = _signal(lead, 0.02, -0.02) * 0.5
     if p:
         signals.append((f"20-session return {'leads' if p > 0 else 'trails'} competitors by {abs(lead):.1%}", p))
+    return signals
+
+
+def buy_score(facts: dict) -> float:
+    """The buy rules' total (BUY at +2 or more, SELL at -2 or less): the numeric ranking the evaluation scores
+    as a factor."""
+    return float(sum(v for _, v in _buy_signals(facts)))
+
+
+def _buy(f: dict) -> dict:
+    signals = _buy_signals(f)
     total = sum(v for _, v in signals)
     label = "BUY" if total >= 2 else ("SELL" if total <= -2 else "HOLD")
     reasons = [f"{text} ({v:+g})" for text, v in signals] or ["no signal stands out"]

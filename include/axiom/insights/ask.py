@@ -52,7 +52,8 @@ def ask(
     module = QUESTIONS[question]
     started = time.perf_counter()
     request = module.resolve(stores.conn, subject, as_of, params or {})
-    version = {p: list(run) for p, run in sorted(ledger.runs.newest_runs(stores.conn).items())}
+    runs = {p: list(run) for p, run in sorted(ledger.runs.newest_runs(stores.conn).items())}
+    version = {**runs, "evaluation": ledger.signals.evaluated_at(stores.conn)}  # and the track record it carries
     first = judge.chain[0]
     redis_up = cache.reachable(stores.redis_client)
     if not redis_up:  # Redis holds only copies of ledger facts: answer from the ledger, and say so
@@ -74,13 +75,15 @@ def ask(
         rec.note(f"asked without a date: answered as of the newest session, {request.as_of}")
     if not redis_up:
         rec.gap(REDIS_DOWN)
-    moving = [p for p, (_, status) in version.items() if status == "running"]
+    moving = [p for p, (_, status) in runs.items() if status == "running"]
     if moving:
         rec.gap(f"{', '.join(moving)} {'is' if len(moving) == 1 else 'are'} writing the stores right now")
     facts = module.gather(stores, rec, request)
     judgement = judge.answer(question, facts)
     if judgement.analyst != first.name:
         rec.note(f"the {judgement.analyst} analyst answered: {judgement.why}")
+    for note in getattr(module, "judged", lambda facts, verdict: [])(facts, judgement.value):
+        rec.note(note)  # the question's own words on the verdict (the buy answer's track record)
     keep = use_cache and not rec.gaps
     insight = Insight(
         question=question,

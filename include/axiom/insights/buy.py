@@ -13,6 +13,8 @@ similar past scenarios, read point in time from all four stores, judged by the a
   7 sessions up to the as-of (``AFFECTED_BY``, and sector-level ``AFFECTS`` scaled by sensitivity).
 * Chroma: the past windows most like the symbol's last 30 sessions whose 20-session horizon had
   ended by the as-of date, with their realised forward returns (median, spread, count, hit rate).
+* PostgreSQL again: the track record of the evaluated verdicts (``signal_outcome``), from the outcomes that had
+  ended by the as-of only; the answer says how verdicts of its label fared against all, and when that shows no edge.
 
 Each store is read once. The facts the analyst judges are one typed value, ``BuyFacts``, built by
 ``buy_facts`` alone: the walk-forward evaluation builds its facts with the same function.
@@ -31,7 +33,7 @@ from axiom.analytics.correlation import DEFAULT_WINDOW
 from axiom.analytics.patterns import window_summary
 from axiom.analytics.trend import trend_facts, window_return
 from axiom.insights.answer import Recorder
-from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores
+from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores, record_words
 from axiom.reads import MIN_HISTORY, session_of, symbol_of, wide
 from axiom.stores import cache, graph, ledger, vectors
 
@@ -229,4 +231,17 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         reference=reference,
         price={"close": quote.close, "session": quote.session.isoformat(), "source": quote.source},
     )
-    return facts.to_json()
+    record = rec.read(
+        "postgres",
+        "track record of evaluated verdicts (outcomes ended by the as-of)",
+        ledger.signals.TRACK_RECORD_SQL,
+        {"kind": "buy", "as_of": as_of},
+        lambda: ledger.signals.track_record(conn, "buy", as_of=as_of),
+    )
+    return {**facts.to_json(), "record": record}
+
+
+def judged(facts: dict, verdict) -> list[str]:
+    """What the answer adds to the analyst's verdict: how verdicts of its label fared, in plain words."""
+    label = verdict.label
+    return [record_words(facts.get("record") or {}, label, "all", f"{label} verdicts", f"{HORIZON}-session return")]

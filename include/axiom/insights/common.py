@@ -40,3 +40,23 @@ class Request:
     as_of: date
     params: dict = field(default_factory=dict)
     newest: date | None = None  # the ledger's newest session (for the subject): Redis holds only its values
+
+
+def record_words(record: dict, label: str, baseline: str, what: str, measure: str) -> str:
+    """A track record in plain words: how ``label`` observations fared (n, mean ``measure``, 95% interval, hit
+    rate) against ``baseline``'s, and whether the record shows an edge (it does not when the intervals overlap)."""
+    mine, base = record.get(label), record.get(baseline)
+    if not mine:
+        return f"no track record: no evaluated {what} had an outcome ended by this date (python -m axiom evaluate)"
+    text = (
+        f"track record of {what}: {mine['n']} evaluated (outcomes ended by {mine['last_ended']}), mean {measure} "
+        f"{mine['mean']:+.2%} [{mine['low']:+.2%}, {mine['high']:+.2%}], {mine['hit_rate']:.0%} hits"
+    )
+    if not base:
+        return f"{text}; nothing to compare it with, so no edge is shown"
+    text += f"; {baseline}: {base['n']}, {base['mean']:+.2%} [{base['low']:+.2%}, {base['high']:+.2%}]"
+    if mine["low"] > base["high"]:
+        return f"{text}: better than {baseline}, beyond the interval"
+    if mine["high"] < base["low"]:
+        return f"{text}: worse than {baseline}, beyond the interval"
+    return f"{text}: no edge, the record does not tell {what} apart from {baseline}"

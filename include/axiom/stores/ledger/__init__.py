@@ -13,7 +13,7 @@ One module per table family owns that family's SQL; nothing outside this package
 * ``judgements``: ``analyst_judgement``;
 * ``index_state``: what the semantic index last verified;
 * ``insights``: the answers to users' questions;
-* ``signals``: trading signals and the evaluations of Axiom's signals;
+* ``signals``: trading signals, the evaluations of Axiom's signals and their per-observation outcomes;
 * ``deliveries``: each signal's push to each alert channel;
 * ``live``: a replay's clock and state, and when each session reached each hop of the live path.
 

@@ -23,6 +23,7 @@ TABLES = (
     "signal",
     "signal_delivery",
     "signal_evaluation",
+    "signal_outcome",
     "rejected_row",
     "replay",
     "session_hop",

@@ -1,5 +1,6 @@
-"""``signal`` (divergences of correlated pairs, an outbox for the stream) and
-``signal_evaluation`` (walk-forward evaluations of Axiom's signals)."""
+"""``signal`` (divergences of correlated pairs with their pair statistics, an outbox for the stream),
+``signal_evaluation`` (walk-forward evaluations of Axiom's signals) and ``signal_outcome`` (each evaluated
+observation with the session its outcome ended: what the track record as of a date is read from)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from axiom.stores.ledger.db import transaction
 
 SIGNAL_COLUMNS = (
     "a", "b", "session", "kind", "z", "coefficient", "beta", "moved", "return_a", "return_b", "close_a", "close_b",
-    "trade",
+    "trade", "stats",
 )  # fmt: skip
 NUMBER_COLUMNS = ("z", "coefficient", "beta", "return_a", "return_b", "close_a", "close_b")
 
@@ -27,6 +28,12 @@ def check(signal) -> dict:
         raise ValueError(f"a signal is a JSON object, not {type(signal).__name__}")
     for column in SIGNAL_COLUMNS:
         value = signal.get(column)
+        if column == "stats":
+            if not isinstance(value, dict):
+                raise ValueError(
+                    f"field 'stats' is {'missing' if column not in signal else repr(value)}, not an object"
+                )
+            continue
         number = column in NUMBER_COLUMNS
         if not (isinstance(value, int | float) and not isinstance(value, bool) if number else isinstance(value, str)):
             what = "missing" if column not in signal else f"{value!r}, not {'a number' if number else 'text'}"
@@ -42,7 +49,7 @@ def record(conn, signals: list[dict]) -> int:
         cur.executemany(
             f"INSERT INTO signal ({', '.join(SIGNAL_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(SIGNAL_COLUMNS))}) ON CONFLICT (a, b, session, kind) DO NOTHING",
-            [tuple(s[c] for c in SIGNAL_COLUMNS) for s in signals],
+            [tuple(Jsonb(s[c]) if c == "stats" else s[c] for c in SIGNAL_COLUMNS) for s in signals],
         )
         return cur.rowcount
 
@@ -87,3 +94,62 @@ def store_evaluation(conn, key: str, *, kind: str, params: dict, results: dict) 
             " ON CONFLICT (evaluation_key) DO UPDATE SET results = EXCLUDED.results, evaluated_at = now()",
             (key, kind, Jsonb(params), Jsonb(results)),
         )
+
+
+OUTCOME_COLUMNS = ("kind", "label", "subject", "signal_date", "value", "hit", "ended_on", "evaluation_key")
+
+
+def store_outcomes(conn, key: str, kind: str, outcomes: list[dict]) -> int:
+    """Replace the outcomes of ``kind`` with those of evaluation ``key`` (label, subject, signal_date, value,
+    hit, ended_on each), in one transaction."""
+    with transaction(conn), conn.cursor() as cur:
+        cur.execute("DELETE FROM signal_outcome WHERE kind = %s", (kind,))
+        cur.executemany(
+            f"INSERT INTO signal_outcome ({', '.join(OUTCOME_COLUMNS)})"
+            f" VALUES ({', '.join(['%s'] * len(OUTCOME_COLUMNS))}) ON CONFLICT DO NOTHING",
+            [
+                (
+                    kind,
+                    o["label"],
+                    o["subject"],
+                    o["signal_date"],
+                    float(o["value"]),
+                    bool(o["hit"]),
+                    o["ended_on"],
+                    key,
+                )
+                for o in outcomes
+            ],
+        )
+        return len(outcomes)
+
+
+TRACK_RECORD_SQL = """
+SELECT coalesce(label, 'all'), count(*), avg(value), coalesce(stddev_samp(value), 0), avg(hit::int),
+       max(ended_on)
+FROM signal_outcome WHERE kind = %(kind)s AND ended_on <= %(as_of)s
+GROUP BY ROLLUP (label) HAVING count(*) > 0
+"""
+
+
+def track_record(conn, kind: str, *, as_of) -> dict:
+    """How the evaluated signals of ``kind`` fared, per label and over all, from the outcomes that had ended
+    by ``as_of`` only: n, mean, a 95% interval of the mean (normal), hit rate, and the newest outcome used."""
+    out = {}
+    for label, n, mean, sd, hit, last in conn.execute(TRACK_RECORD_SQL, {"kind": kind, "as_of": as_of}).fetchall():
+        half = 1.96 * sd / n**0.5
+        out[label] = {
+            "n": n,
+            "mean": round(mean, 6),
+            "low": round(mean - half, 6),
+            "high": round(mean + half, 6),
+            "hit_rate": round(float(hit), 4),
+            "last_ended": last.isoformat(),
+        }
+    return out
+
+
+def evaluated_at(conn) -> str | None:
+    """When the newest evaluation was kept (part of a kept answer's data version: its track record)."""
+    row = conn.execute("SELECT max(evaluated_at) FROM signal_evaluation").fetchone()
+    return row[0].isoformat() if row and row[0] else None
