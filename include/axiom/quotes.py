@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from axiom.stores import cache, ledger
@@ -36,7 +37,12 @@ def quote(redis_client, symbol: str, *, as_of: date | None, newest: date, closes
     """
     is_newest = as_of is None or as_of >= newest
     cached = cache.read_json(redis_client, cache.latest_price_key(symbol)) if is_newest else None
-    return _chosen(symbol, cached, as_of=as_of, newest=newest, closes=closes)
+
+    def last() -> tuple[float, date] | None:
+        series = closes()
+        return None if series.empty else (float(series.iloc[-1]), series.index[-1].date())
+
+    return _chosen(symbol, cached, as_of=as_of, newest=newest, last=last)
 
 
 def quotes(redis_client, symbols: list[str], *, as_of: date, newest: date, closes: pd.DataFrame) -> dict:
@@ -45,18 +51,24 @@ def quotes(redis_client, symbols: list[str], *, as_of: date, newest: date, close
     is_newest = as_of >= newest
     keys = [cache.latest_price_key(s) for s in symbols]
     cached = cache.read_many_json(redis_client, keys) if is_newest else [None] * len(symbols)
+    listed = [s for s in symbols if s in closes]
+    values = closes[listed].to_numpy(dtype=float)
+    finite = np.isfinite(values)
+    row = len(values) - 1 - np.argmax(finite[::-1], axis=0)  # each symbol's last session with a close
+    last = {
+        s: (float(values[row[j], j]), closes.index[row[j]].date()) for j, s in enumerate(listed) if finite[:, j].any()
+    }
     out: dict[str, Quote | None] = {}
     for symbol, value in zip(symbols, cached, strict=True):
-        series = closes[symbol].dropna() if symbol in closes else pd.Series(dtype=float)
         try:
-            out[symbol] = _chosen(symbol, value, as_of=as_of, newest=newest, closes=lambda s=series: s)
+            out[symbol] = _chosen(symbol, value, as_of=as_of, newest=newest, last=lambda s=symbol: last.get(s))
         except LookupError:
             out[symbol] = None
     return out
 
 
-def _chosen(symbol: str, cached: dict | None, *, as_of, newest: date, closes: Callable[[], pd.Series]) -> Quote:
-    """Redis's value when it is the ``newest`` session's bar, else the last of ``closes()``."""
+def _chosen(symbol: str, cached: dict | None, *, as_of, newest: date, last: Callable[[], tuple | None]) -> Quote:
+    """Redis's value when it is the ``newest`` session's bar, else the ledger's ``last()`` close and its session."""
     is_newest = as_of is None or as_of >= newest
     if cached is not None:
         session = date.fromisoformat(cached["ts"][:10])
@@ -65,10 +77,10 @@ def _chosen(symbol: str, cached: dict | None, *, as_of, newest: date, closes: Ca
             return Quote(
                 symbol, float(cached["close"]), session, "redis", _said("Redis latest close", session, age), age
             )
-    series = closes()
-    if series.empty:
+    found = last()
+    if found is None:
         raise LookupError(f"{symbol} has no close in the ledger on or before {as_of}")
-    close, session = float(series.iloc[-1]), series.index[-1].date()
+    close, session = found
     age = ((as_of or date.today()) - session).days
     why = "an earlier session than the cached latest" if not is_newest else "no current cached latest price"
     return Quote(symbol, close, session, "ledger", _said(f"ledger close ({why})", session, age), age)

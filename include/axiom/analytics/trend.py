@@ -35,13 +35,24 @@ def window_return(closes: np.ndarray, sessions: int) -> float | None:
     return None if len(closes) <= sessions else float(closes[-1] / closes[-sessions - 1] - 1)
 
 
-def return_correlation(a: np.ndarray, b: np.ndarray, sessions: int) -> float | None:
-    """Pearson correlation of the last ``sessions`` daily simple returns of two aligned series."""
-    if len(a) <= sessions or len(b) <= sessions:
-        return None
-    ra = a[-sessions - 1 :][1:] / a[-sessions - 1 :][:-1] - 1
-    rb = b[-sessions - 1 :][1:] / b[-sessions - 1 :][:-1] - 1
+def return_correlations(a: np.ndarray, others: np.ndarray, sessions: int) -> np.ndarray:
+    """Pearson correlation of the last ``sessions`` daily simple returns of ``a`` with each column of ``others``
+    (aligned sessions x series), over the sessions where both returns exist; NaN where fewer than 80% of them do,
+    where either side is flat, or where the series are too short."""
+    others = np.asarray(others, dtype=float).reshape(len(others), -1)
+    out = np.full(others.shape[1], np.nan)
+    if len(a) <= sessions:
+        return out
+    mine, theirs = np.asarray(a[-sessions - 1 :], dtype=float), others[-sessions - 1 :]
+    ra = (mine[1:] / mine[:-1] - 1)[:, None]
+    rb = theirs[1:] / theirs[:-1] - 1
     ok = np.isfinite(ra) & np.isfinite(rb)
-    if ok.sum() < 0.8 * sessions or ra[ok].std() == 0 or rb[ok].std() == 0:
-        return None
-    return float(np.corrcoef(ra[ok], rb[ok])[0, 1])
+    count = ok.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx = np.where(ok, ra - np.where(ok, ra, 0).sum(axis=0) / count, 0)
+        dy = np.where(ok, rb - np.where(ok, rb, 0).sum(axis=0) / count, 0)
+        sxx, syy = (dx * dx).sum(axis=0), (dy * dy).sum(axis=0)
+        r = (dx * dy).sum(axis=0) / np.sqrt(sxx * syy)
+    valid = (count >= 0.8 * sessions) & (sxx > 0) & (syy > 0)
+    out[valid] = np.clip(r[valid], -1, 1)
+    return out

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
+
 from axiom import quotes, search
-from axiom.analytics.trend import return_correlation
+from axiom.analytics.trend import return_correlations
 from axiom.insights.answer import Recorder
 from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores
 from axiom.reads import session_of, symbol_of, wide
@@ -61,7 +63,11 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: wide(ledger.prices.closes(stores.conn, [symbol, *candidates], since=since, until=as_of)),
         lambda w: {"sessions": len(w), "symbols": w.shape[1]},
     )
-    own = closes[symbol].to_numpy(dtype=float)
+    listed = [c for c in candidates if c in closes]
+    coefficient = dict(
+        zip(listed, return_correlations(closes[symbol].to_numpy(dtype=float), closes[listed].to_numpy(dtype=float),
+                                        CORRELATION_SESSIONS), strict=True)
+    )  # fmt: skip
     if request.newest == as_of:  # Redis holds the newest session's closes, nothing older: one MGET
         prices = rec.read(
             "redis",
@@ -75,14 +81,14 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         prices = quotes.quotes(None, candidates, as_of=as_of, newest=request.newest, closes=closes)
     facts = []
     for c in candidates:
-        corr = return_correlation(own, closes[c].to_numpy(dtype=float), CORRELATION_SESSIONS) if c in closes else None
+        corr = coefficient.get(c, np.nan)
         facts.append(
             {
                 "symbol": c,
                 "description_distance": round(distance.get(c, 1.0), 4),
                 "competition": competition.get(c, 0.0),
                 "same_sector": c in same_sector,
-                "coefficient": None if corr is None else round(corr, 4),
+                "coefficient": None if np.isnan(corr) else round(float(corr), 4),
                 "price": None if prices[c] is None else prices[c].close,
             }
         )
