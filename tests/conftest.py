@@ -7,6 +7,7 @@ tests need no service. The tests of the real stores are under tests/integration 
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -25,11 +26,31 @@ os.environ.pop("ANTHROPIC_API_KEY", None)  # the Claude path is tested through a
 os.environ.setdefault("AXIOM_RETRY_DELAY", "1")  # DAG retries a second apart (30 s by default), read at import
 
 
+def _params(bag):
+    """Every Param object of every DAG and of each of its tasks (each task holds copies of its DAG's)."""
+    for dag in bag.dags.values():
+        for holder in (dag, *dag.tasks):
+            yield from (holder.params or {}).values()
+
+
 @pytest.fixture(scope="session")
 def dagbag():
     from airflow.models.dagbag import DagBag
 
-    return DagBag(dag_folder=str(ROOT / "dags"))
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    bag.declared_params = [(param, copy.deepcopy(param.value)) for param in _params(bag)]
+    return bag
+
+
+@pytest.fixture(autouse=True)
+def _dag_params_as_declared(request):
+    """Each test's DAG runs start from the declared Params: ``dag.test(run_conf=...)`` resolves the conf into the
+    tasks' own Param objects (Airflow's ``process_params`` keeps them by reference), so one test's conf would
+    otherwise be the next test's default in this process."""
+    yield
+    if "dagbag" in request.fixturenames:
+        for param, value in request.getfixturevalue("dagbag").declared_params:
+            param.value = copy.deepcopy(value)
 
 
 def pytest_terminal_summary(terminalreporter):
