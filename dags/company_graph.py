@@ -10,9 +10,8 @@ from airflow.sdk import dag, task
 
 from axiom.pipelines import companies
 from axiom_airflow.assets import COMPANY_FUNDAMENTALS
-from axiom_airflow.common import DAG_DEFAULTS, migrate_schema, origin, parsed, provider_param, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, migrated_stores, origin, parsed, provider_param, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_tasks
-from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -29,13 +28,12 @@ from axiom_airflow.stores import StoreSession
 def company_graph():
     @task
     def load_fundamentals(params=None, dag_run=None) -> int:
-        with StoreSession() as stores:
+        with migrated_stores() as stores:
             return companies.load_fundamentals(
                 stores.ledger, parsed(companies.CompanyParams.parse, params), origin=origin(dag_run)
             )
 
     loaded = load_fundamentals()
-    migrate_schema() >> loaded
     pipeline_tasks(companies.STEPS, loaded, outlets=[COMPANY_FUNDAMENTALS])
 
 

@@ -9,9 +9,8 @@ from airflow.sdk import Param, dag, task
 
 from axiom.pipelines import correlations
 from axiom_airflow.assets import CORRELATION
-from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, symbols_param
+from axiom_airflow.common import DAG_DEFAULTS, date_param, migrated_stores, origin, parsed, symbols_param
 from axiom_airflow.operators.pipeline_step import pipeline_tasks
-from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -32,13 +31,12 @@ from axiom_airflow.stores import StoreSession
 def correlations_dag():
     @task
     def compute(params=None, dag_run=None) -> int:
-        with StoreSession() as stores:
+        with migrated_stores() as stores:
             return correlations.compute(
                 stores.ledger, parsed(correlations.CorrelationParams.parse, params), origin=origin(dag_run)
             )
 
     computed = compute()
-    migrate_schema() >> computed
     pipeline_tasks(correlations.STEPS, computed, outlets=[CORRELATION])
 
 

@@ -9,9 +9,16 @@ from airflow.sdk import Param, dag, task
 
 from axiom.pipelines import events
 from axiom_airflow.assets import MARKET_EVENT
-from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, provider_param, symbols_param
+from axiom_airflow.common import (
+    DAG_DEFAULTS,
+    date_param,
+    migrated_stores,
+    origin,
+    parsed,
+    provider_param,
+    symbols_param,
+)
 from axiom_airflow.operators.pipeline_step import pipeline_tasks
-from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -55,7 +62,7 @@ def market_events():
     @task
     def collect(params=None, dag_run=None, data_interval_end=None) -> int:
         scheduled_end = data_interval_end.date() if dag_run.run_type == "scheduled" else None
-        with StoreSession() as stores:
+        with migrated_stores() as stores:
             return events.collect(
                 stores.ledger,
                 parsed(events.EventParams.parse, params, scheduled_end=scheduled_end),
@@ -63,7 +70,6 @@ def market_events():
             )
 
     collected = collect()
-    migrate_schema() >> collected
     pipeline_tasks(events.STEPS, collected, outlets=[MARKET_EVENT])
 
 

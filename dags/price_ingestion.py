@@ -14,9 +14,16 @@ from airflow.sdk import dag, task
 from axiom.config import Settings
 from axiom.pipelines import prices
 from axiom_airflow.assets import PRICE_BAR
-from axiom_airflow.common import DAG_DEFAULTS, date_param, migrate_schema, origin, parsed, provider_param, symbols_param
+from axiom_airflow.common import (
+    DAG_DEFAULTS,
+    date_param,
+    migrated_stores,
+    origin,
+    parsed,
+    provider_param,
+    symbols_param,
+)
 from axiom_airflow.operators.pipeline_step import pipeline_tasks
-from axiom_airflow.stores import StoreSession
 
 
 @dag(
@@ -40,7 +47,7 @@ def price_ingestion():
     @task
     def fetch(params=None, dag_run=None, data_interval_end=None) -> int:
         scheduled_end = data_interval_end.date() if dag_run.run_type == "scheduled" else None
-        with StoreSession() as stores:
+        with migrated_stores() as stores:
             return prices.fetch(
                 stores.ledger,
                 parsed(prices.IngestParams.parse, params, scheduled_end=scheduled_end),
@@ -49,7 +56,6 @@ def price_ingestion():
             )
 
     fetched = fetch()
-    migrate_schema() >> fetched
     pipeline_tasks(prices.STEPS, fetched, outlets=[PRICE_BAR])
 
 

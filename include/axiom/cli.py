@@ -40,10 +40,9 @@ from axiom.validation import parse_date
 
 def cmd_migrate(args, settings: Settings) -> None:
     with connections.postgres() as pg, connections.neo4j() as driver:
-        applied = schema.migrate_postgres(pg)
-        statements = schema.migrate_neo4j(driver)
-        renamed = schema.migrate_projections(pg, redis_client=connections.redis(), driver=driver)
-    print(json.dumps({"postgres_applied": applied, "neo4j_statements": statements, "projection_renames": renamed}))
+        done = schema.migrate(pg, redis_client=connections.redis(), driver=driver)
+    print(json.dumps({"postgres_applied": done["postgres"], "neo4j_statements": done["neo4j"],
+                      "projection_renames": done["projections"]}))  # fmt: skip
 
 
 def cmd_status(args, settings: Settings) -> None:

@@ -79,3 +79,13 @@ def migrate_projections(conn, *, redis_client, driver) -> list[str]:
             conn.execute("INSERT INTO schema_migration (version) VALUES (%s)", (version,))
             applied_now.append(version)
     return applied_now
+
+
+def migrate(conn, *, redis_client, driver) -> dict:
+    """Everything above, in order: what a pipeline's opening task and ``python -m axiom migrate`` apply (quick once
+    applied: the ledger's record read twice, the graph's idempotent constraints)."""
+    return {
+        "postgres": migrate_postgres(conn),
+        "neo4j": migrate_neo4j(driver),
+        "projections": migrate_projections(conn, redis_client=redis_client, driver=driver),
+    }

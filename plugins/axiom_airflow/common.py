@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from airflow.sdk import Param, task
+from airflow.sdk import Param
 from airflow.sdk.exceptions import AirflowFailException
 
 from axiom import schema
@@ -91,12 +92,11 @@ def provider_param(description: str, *, replay: bool = False) -> Param:
     )
 
 
-@task
-def migrate_schema() -> None:
-    """Apply the ledger migrations, the graph constraints and the projection renames not yet recorded
-    (idempotent, quick: once applied, each migration is one ledger read)."""
+@contextmanager
+def migrated_stores() -> Generator[StoreSession]:
+    """A ``StoreSession`` on a schema brought up to date first (``axiom.schema.migrate``): each pipeline's opening
+    task migrates as it opens its run, rather than a task of its own ahead of it (one task start less on the
+    live path, where a start costs more than the migration's few reads)."""
     with StoreSession() as stores:
-        schema.migrate_postgres(stores.ledger)
-        driver = stores.client("driver")
-        schema.migrate_neo4j(driver)
-        schema.migrate_projections(stores.ledger, redis_client=stores.client("redis_client"), driver=driver)
+        schema.migrate(stores.ledger, redis_client=stores.client("redis_client"), driver=stores.client("driver"))
+        yield stores

@@ -98,7 +98,7 @@ def test_each_pipeline_dag_runs_exactly_its_declared_steps_wired_as_declared(dag
     for module in (prices, companies, events, correlations):
         dag = dagbag.dags[module.PIPELINE]
         first = opening[module.PIPELINE]
-        extra = {"migrate_schema", first} | ({"chunk_symbols"} if any(s.fan_out for s in module.STEPS) else set())
+        extra = {first} | ({"chunk_symbols"} if any(s.fan_out for s in module.STEPS) else set())
         assert {t.task_id for t in dag.tasks} - extra == {s.name for s in module.STEPS}, module.PIPELINE
         for step in module.STEPS:
             task = dag.get_task(step.name)
