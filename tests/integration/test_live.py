@@ -4,9 +4,11 @@ alert path streams, with its pair's spread; resumed after Last-Event-ID; refused
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import queue
+import socket
 import threading
 import time
 from datetime import date
@@ -19,7 +21,7 @@ from tests.support import DevTools, airflow_components, load_stores
 
 SYMBOLS = ["CVX", "KO", "PEP", "XOM"]
 NEWEST = date(2022, 12, 27)  # the fixture's newest session; 2022-12-28 lands during a test
-MAX_STREAMS = 3  # this api-server's AXIOM_LIVE_MAX_STREAMS
+MAX_STREAMS = 4  # this api-server's AXIOM_LIVE_MAX_STREAMS
 
 
 def prices_conf(start: str, end: str) -> tuple[str, dict]:
@@ -73,6 +75,7 @@ class EventStream:
             self._opened.set()
 
     def next(self, seconds: float = 30) -> dict:
+        assert self.response.status_code == 200, (self.response.status_code, self.response.text)
         return self.events.get(timeout=seconds)
 
     def next_of(self, kind: str, seconds: float = 30) -> dict:
@@ -91,8 +94,13 @@ class EventStream:
             return True
 
     def close(self) -> None:
-        self._client.close()
+        """Hang up as a browser does: shut the socket down (the reading thread is blocked in it)."""
+        if self.response is not None and not self.response.is_closed:
+            sock = self.response.extensions["network_stream"].get_extra_info("socket")
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         self._thread.join(10)
+        self._client.close()
 
 
 def fire(pg, redis_client, a: str, b: str, session: date, z: float) -> str:
@@ -157,22 +165,22 @@ def test_each_alert_arrives_with_its_spread_and_a_resumed_stream_gets_only_later
     stream = EventStream(f"{api_server}/api/live")
     streams.append(stream)
     start = stream.next_of("snapshot")["id"]
-    first = fire(pg, redis_client, "XOM", "CVX", NEWEST, -3.1)
+    first = fire(pg, redis_client, "CVX", "XOM", NEWEST, -3.1)
     alert = stream.next_of("alert")
     assert alert["id"] == alert["data"]["entry"] == first
-    assert alert["data"]["id"] == f"XOM:CVX:{NEWEST}:divergence"
-    assert alert["data"]["signal"]["z"] == -3.1
+    assert alert["data"]["id"] == f"CVX:XOM:{NEWEST}:divergence"
+    assert alert["data"]["signal"]["z"] == pytest.approx(-3.1)
     spread = alert["data"]["spread"]
-    assert (spread["a"], spread["b"], spread["beta"]) == ("XOM", "CVX", 0.8)
+    assert (spread["a"], spread["b"], spread["beta"]) == ("CVX", "XOM", 0.8)
     assert len(spread["dates"]) == 60 and spread["dates"][-1] == NEWEST.isoformat()  # nothing after the session
-    assert spread["values"] == pytest.approx(expected_spread(pg, "XOM", "CVX", NEWEST, 0.8), abs=1e-6)
-    second = fire(pg, redis_client, "PEP", "KO", NEWEST, 2.7)
+    assert spread["values"] == pytest.approx(expected_spread(pg, "CVX", "XOM", NEWEST, 0.8), abs=1e-6)
+    second = fire(pg, redis_client, "KO", "PEP", NEWEST, 2.7)
     assert stream.next_of("alert")["id"] == second
 
     resumed = EventStream(f"{api_server}/api/live", headers={"Last-Event-ID": first})
     streams.append(resumed)
     assert resumed.next()["event"] == "snapshot"
-    assert resumed.next_of("alert")["data"]["id"] == f"PEP:KO:{NEWEST}:divergence"
+    assert resumed.next_of("alert")["data"]["id"] == f"KO:PEP:{NEWEST}:divergence"
     assert resumed.nothing_more("alert", seconds=3)  # the first alert is not sent again
     by_query = EventStream(f"{api_server}/api/live?after={start}")  # what the page sends when it opens anew
     streams.append(by_query)
@@ -192,10 +200,13 @@ def test_a_bad_last_event_id_is_a_422(api_server):
 
 
 def test_the_route_refuses_a_request_without_credentials():
+    """As every route of the app (the api-server of these tests lets everyone in as an admin, the local default)."""
+    from airflow.api_fastapi.app import init_auth_manager
     from fastapi.testclient import TestClient
 
     from axiom_airflow.api import app
 
+    init_auth_manager()
     anonymous = TestClient(app)
     assert anonymous.get("/api/live").status_code == 401
     assert anonymous.get("/api/live", headers={"Authorization": "Bearer not-a-token"}).status_code == 403
@@ -240,8 +251,8 @@ def test_the_page_draws_an_alert_pushed_after_it_loaded(api_server, pg, redis_cl
         assert browser.evaluate("document.getElementById('live-state').textContent") == "live"
         pushed = fire(pg, redis_client, "KO", "XOM", NEWEST, 3.4)
         item = f"#live-alerts li[data-signal='KO:XOM:{NEWEST}:divergence']"
-        browser.wait_for(f"document.querySelector(\"{item} canvas\")", seconds=30, what="the alert was not drawn")
-        text = browser.evaluate(f"document.querySelector(\"{item}\").innerText")
+        browser.wait_for(f'!!document.querySelector("{item} canvas")', seconds=30, what="the alert was not drawn")
+        text = browser.evaluate(f'document.querySelector("{item}").innerText')
         received = browser.evaluate("window.axiomLive.received")
         last = browser.evaluate("window.axiomLive.last")
     finally:
