@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from axiom.stores import cache, ledger
+from tests.integration.test_page import MARKUP, SEEN
 from tests.support import DevTools, airflow_components, load_stores
 
 SYMBOLS = ["CVX", "KO", "PEP", "XOM"]
@@ -103,14 +104,14 @@ class EventStream:
         self._client.close()
 
 
-def fire(pg, redis_client, a: str, b: str, session: date, z: float) -> str:
+def fire(pg, redis_client, a: str, b: str, session: date, z: float, *, text: str | None = None) -> str:
     """Keep a divergence of a/b on ``session`` and stream it as ``axiom.alerts.alert`` does after detecting it
     (ledger, then the stream exactly once, then the streamed mark); return its stream entry id."""
     closes = ledger.prices.closes(pg, [a, b], since=session, until=session).set_index("symbol")["close"]
     signal = {
         "a": a, "b": b, "session": session, "kind": "divergence", "z": z, "coefficient": 0.91, "beta": 0.8,
-        "moved": a, "return_a": -0.03, "return_b": 0.004, "close_a": float(closes[a]), "close_b": float(closes[b]),
-        "trade": f"mean reversion: buy {a}, sell {b}",
+        "moved": text or a, "return_a": -0.03, "return_b": 0.004, "close_a": float(closes[a]),
+        "close_b": float(closes[b]), "trade": text or f"mean reversion: buy {a}, sell {b}",
     }  # fmt: skip
     assert ledger.signals.record(pg, [signal]) == 1
     pending = ledger.signals.unstreamed(pg)
@@ -249,13 +250,19 @@ def test_the_page_draws_an_alert_pushed_after_it_loaded(api_server, pg, redis_cl
         assert session >= NEWEST.isoformat()
         assert browser.evaluate("document.querySelectorAll('#live-prices .tile').length") == len(SYMBOLS)
         assert browser.evaluate("document.getElementById('live-state').textContent") == "live"
-        pushed = fire(pg, redis_client, "KO", "XOM", NEWEST, 3.4)
+        browser.evaluate(SEEN)
+        pushed = fire(pg, redis_client, "KO", "XOM", NEWEST, 3.4, text=MARKUP)  # its texts are data, not markup
         item = f"#live-alerts li[data-signal='KO:XOM:{NEWEST}:divergence']"
         browser.wait_for(f'!!document.querySelector("{item} canvas")', seconds=30, what="the alert was not drawn")
         text = browser.evaluate(f'document.querySelector("{item}").innerText')
         received = browser.evaluate("window.axiomLive.received")
         last = browser.evaluate("window.axiomLive.last")
+        planted = browser.evaluate(
+            "({elements: document.querySelectorAll('[data-planted]').length, seen: window.planted_seen,"
+            " ran: window.planted_ran || false})"
+        )
     finally:
         browser.close()
     assert f"{NEWEST} KO / XOM" in text and "z 3.40" in text
+    assert text.count('<img data-planted="element"') == 2 and planted == {"elements": 0, "seen": 0, "ran": False}
     assert received.count(f"KO:XOM:{NEWEST}:divergence") == 1 and last == pushed

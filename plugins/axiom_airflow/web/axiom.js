@@ -249,5 +249,6 @@ function connectLive() {
 }
 
 window.addEventListener("resize", () => live.charts.forEach((c) => c.resize()));
-if (window.EventSource) connectLive();
+if (params.get("live") === "0") liveState("off", "off (live=0 in the address)");  // a still page: screenshots
+else if (window.EventSource) connectLive();
 else liveState("closed", "this browser has no EventSource: no live updates");
