@@ -480,7 +480,12 @@ class LiveResponse(StreamingResponse):
 
 
 def alert_event(s: RequestStores, entry_id: str, signal: dict) -> str:
-    spread = explore.pair_spread(s.conn, signal["a"], signal["b"], signal["session"], beta=float(signal["beta"]))
+    """An ``alert`` event; an entry whose spread cannot be drawn (a session that is not a date) goes without one."""
+    try:
+        spread = explore.pair_spread(s.conn, signal["a"], signal["b"], signal["session"], beta=float(signal["beta"]))
+    except ValueError as exc:
+        log.warning("no spread for stream entry %s: %s", entry_id, exc)
+        spread = None
     body = {"id": ledger.signals.signal_id(signal), "entry": entry_id, "signal": signal, "spread": spread}
     return sse("alert", body, entry_id)
 
@@ -551,7 +556,8 @@ async def live(
 
         def first(s: RequestStores):  # a client that resumes from nothing starts before the newest alerts
             start = resume or cache.stream_start(s.redis_client, LIVE_BACKLOG)
-            return start, explore.live_snapshot(s.conn, s.redis_client), explore.live_version(s.conn)
+            version = explore.live_version(s.conn)  # before the snapshot: a change meanwhile sends another
+            return start, explore.live_snapshot(s.conn, s.redis_client), version
 
         start, snapshot, version = await read_stores(first)
         return LiveResponse(live_events(request, start, snapshot, version), LIVE_SLOTS.give_back)

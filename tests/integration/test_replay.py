@@ -34,7 +34,9 @@ def replayed(tmp_path_factory, pg, redis_client, neo4j_driver, chroma_client):
     params = replay.ReplayParams(
         first=FIRST, last=LAST, symbols=SYMBOLS, every_seconds=0, history_from=date(2019, 6, 3)
     )
-    with airflow_components("api-server", "scheduler", "dag-processor", "triggerer", logs=logs) as url:
+    # live streams end every 60 s: the page's EventSource resumes from its Last-Event-ID several times meanwhile
+    live = {"AXIOM_LIVE_STREAM_SECONDS": "60"}
+    with airflow_components("api-server", "scheduler", "dag-processor", "triggerer", logs=logs, env=live) as url:
         browser = DevTools(tmp_path_factory.mktemp("chromium") / "profile")
         try:
             browser.call("Page.navigate", url=f"{url}/axiom/")
@@ -51,7 +53,7 @@ def replayed(tmp_path_factory, pg, redis_client, neo4j_driver, chroma_client):
             page = browser.evaluate(
                 "({received: window.axiomLive.received, session: document.body.dataset.liveSession,"
                 " drawn: [...document.querySelectorAll('#live-alerts li')].map((li) => li.dataset.signal),"
-                " charts: document.querySelectorAll('#live-alerts li canvas').length})"
+                " charts: document.querySelectorAll('#live-alerts li canvas').length, opens: window.axiomLive.opens})"
             )
         finally:
             browser.close()
@@ -112,6 +114,7 @@ def test_the_page_live_client_received_every_alert_exactly_once_and_drew_each(re
     assert sorted(page["received"]) == fired and set(Counter(page["received"]).values()) == {1}
     assert sorted(page["drawn"]) == fired and page["charts"] == len(fired)  # each with its spread chart
     assert page["session"] == LAST.isoformat()  # the snapshot followed the clock to the last session
+    assert page["opens"] >= 3  # resumed after each stream's end (60 s here), none missed or repeated
 
 
 def test_the_replay_provider_serves_nothing_after_the_clock(replayed, pg):

@@ -157,8 +157,8 @@ if (params.get("question")) run();
 // alert with its pair's spread chart. EventSource reconnects by itself after a dropped stream, sending the
 // last event id, so nothing is missed or repeated; after a refusal (a 503: too many streams, a store down) it
 // gives up, and this client opens a new one later, resuming after the last event it received.
-const live = {received: [], shown: new Set(), last: "", retry: 1000, source: null, charts: new Map()};
-window.axiomLive = live;  // what a test (or a curious user) can read: every alert id received, in order
+const live = {received: [], shown: new Set(), last: "", retry: 1000, source: null, charts: new Map(), opens: 0};
+window.axiomLive = live;  // what a test (or a curious user) can read: every alert id received, in order; connections
 const LIVE_KEEP = 50;  // alerts kept on screen
 
 function liveState(state, text) {
@@ -199,18 +199,21 @@ function drawAlert(alert) {
   item.append(title, trade, plot);
   list.prepend(item);
   document.getElementById("live-none").hidden = true;
-  const spread = alert.spread;
-  const c = echarts.init(plot, null, {renderer: "canvas"});
-  c.setOption({
-    title: {text: `ln ${spread.a} − ${fixed(spread.beta, 2)} ln ${spread.b}, last ${spread.values.length} sessions`,
-            textStyle: {fontSize: 11, fontWeight: 400}},
-    tooltip: {trigger: "axis", formatter: (points) => points.map((p) => `${escape(p.name)}: ${fixed(p.value, 4)}`).join("<br>")},
-    grid: {left: 50, right: 12, top: 28, bottom: 22},
-    xAxis: {type: "category", data: spread.dates}, yAxis: {type: "value", scale: true},
-    series: [{type: "line", showSymbol: false, data: spread.values,
-              markPoint: {symbolSize: 30, data: spread.values.length ? [{coord: [spread.dates.length - 1, spread.values.at(-1)], value: "z"}] : []}}],
-  });
-  live.charts.set(item, c);
+  const spread = alert.spread;  // none when the entry's spread could not be drawn
+  if (!spread) plot.remove();
+  else {
+    const c = echarts.init(plot, null, {renderer: "canvas"});
+    c.setOption({
+      title: {text: `ln ${spread.a} − ${fixed(spread.beta, 2)} ln ${spread.b}, last ${spread.values.length} sessions`,
+              textStyle: {fontSize: 11, fontWeight: 400}},
+      tooltip: {trigger: "axis", formatter: (points) => points.map((p) => `${escape(p.name)}: ${fixed(p.value, 4)}`).join("<br>")},
+      grid: {left: 50, right: 12, top: 28, bottom: 22},
+      xAxis: {type: "category", data: spread.dates}, yAxis: {type: "value", scale: true},
+      series: [{type: "line", showSymbol: false, data: spread.values,
+                markPoint: {symbolSize: 30, data: spread.values.length ? [{coord: [spread.dates.length - 1, spread.values.at(-1)], value: "z"}] : []}}],
+    });
+    live.charts.set(item, c);
+  }
   while (list.children.length > LIVE_KEEP) {
     const old = list.lastElementChild;
     live.charts.get(old)?.dispose();
@@ -224,7 +227,7 @@ function connectLive() {
   live.source = source;
   liveState("connecting", "connecting…");
   const track = (event) => { if (event.lastEventId) live.last = event.lastEventId; };
-  source.onopen = () => { live.retry = 1000; liveState("open", "live"); };
+  source.onopen = () => { live.opens += 1; live.retry = 1000; liveState("open", "live"); };
   source.addEventListener("snapshot", (event) => { track(event); drawSnapshot(JSON.parse(event.data)); });
   source.addEventListener("alert", (event) => {
     track(event);
