@@ -266,3 +266,23 @@ def test_the_page_draws_an_alert_pushed_after_it_loaded(api_server, pg, redis_cl
     assert f"{NEWEST} KO / XOM" in text and "z 3.40" in text
     assert text.count('<img data-planted="element"') == 2 and planted == {"elements": 0, "seen": 0, "ran": False}
     assert received.count(f"KO:XOM:{NEWEST}:divergence") == 1 and last == pushed
+
+
+def test_with_redis_down_a_stream_says_so_and_a_new_one_is_a_503_naming_redis(api_server, streams):
+    """Last in this module: it stops the tests' own Redis server, and starts it again."""
+    from tests.integration.test_faults import start_servers, stop_server
+
+    stream = EventStream(f"{api_server}/api/live")
+    streams.append(stream)
+    assert stream.next()["event"] == "snapshot"
+    stop_server("redis")
+    try:
+        gone = stream.next_of("unavailable", seconds=30)
+        assert gone["data"]["store"] == "redis" and "redis is unavailable" in gone["data"]["detail"]
+        refused = httpx.get(f"{api_server}/api/live", timeout=30)
+        assert refused.status_code == 503 and refused.json()["store"] == "redis"
+    finally:
+        start_servers()
+    again = EventStream(f"{api_server}/api/live")  # the slots of both were given back; Redis answers again
+    streams.append(again)
+    assert again.next()["event"] == "snapshot"
