@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -208,3 +210,66 @@ def leaked_secrets(*folders: Path) -> dict[str, list[str]]:
                 if hits := sorted(s for s in secrets if s in text):
                     found[str(path)] = [f"{h[:2]}…" for h in hits]
     return found
+
+
+# headless Debian chromium (tests/integration/test_page.py, test_live.py, test_replay.py)
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1700",
+    "--virtual-time-budget=30000",
+]
+
+
+class DevTools:
+    """Headless Chromium driven over the DevTools protocol (the page's own scripts run; ours only observe)."""
+
+    def __init__(self, profile: Path) -> None:
+        from websockets.sync.client import connect
+
+        flags = [f for f in CHROMIUM_FLAGS if not f.startswith("--virtual-time-budget")]
+        self.process = subprocess.Popen(
+            [shutil.which("chromium") or "/usr/bin/chromium", *flags, f"--user-data-dir={profile}",
+             "--remote-debugging-port=0", "about:blank"],
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for line in self.process.stderr:
+            if found := re.search(r"DevTools listening on ws://([^/]+)/", line):
+                break
+        else:
+            pytest.fail("chromium did not open its DevTools port")
+        with urllib.request.urlopen(f"http://{found.group(1)}/json/list", timeout=10) as listing:
+            page = next(t for t in json.load(listing) if t["type"] == "page")
+        self.socket = connect(page["webSocketDebuggerUrl"], max_size=None)
+        self.calls = 0
+        self.call("Page.enable")  # scripts added for new documents run only with it
+
+    def call(self, method: str, **params):
+        self.calls += 1
+        self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
+        while (reply := json.loads(self.socket.recv(timeout=60))).get("id") != self.calls:
+            pass  # an event
+        assert "error" not in reply, reply
+        return reply["result"]
+
+    def evaluate(self, expression: str):
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+    def wait_for(self, expression: str, *, seconds: float, what: str):
+        """Poll ``expression`` in the page until it is truthy (its value), in real time; fail saying ``what``."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if value := self.evaluate(expression):
+                return value
+            time.sleep(0.25)
+        pytest.fail(f"{what} within {seconds} s; the page says: {self.evaluate('document.body.innerText')[:2000]}")
+
+    def close(self) -> None:
+        self.socket.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)

@@ -1,17 +1,18 @@
 """What the page and the API show beside the answers: a symbol's prices, the correlation matrix, a
-company's graph neighbourhood, what a DAG run wrote, and how far each projection is from the ledger.
-Every read that can be dated takes the as-of date and reads nothing after it."""
+company's graph neighbourhood, what a DAG run wrote, how far each projection is from the ledger, and the
+live panel's snapshot and alert charts. Every read that can be dated takes the as-of date and reads nothing
+after it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 
 import numpy as np
 
-from axiom import status
+from axiom import replay, status
 from axiom.pipelines.correlations import CorrelationParams, matrices
-from axiom.reads import session_on_or_before, symbol_of
-from axiom.stores import graph, ledger
+from axiom.reads import session_on_or_before, symbol_of, wide
+from axiom.stores import cache, graph, ledger
 
 
 def price_history(conn, symbol, as_of=None, *, sessions: int = 250) -> dict:
@@ -69,3 +70,60 @@ def store_status(pg, redis_client, driver, chroma_client, *, window: int) -> dic
     counts = status.counts(pg, redis_client, driver, chroma_client, window=window)
     counts["drift"] = {name: c["chroma"] - c["ledger"] for name, c in counts["chroma"].items()}
     return counts
+
+
+SPREAD_SESSIONS = 60  # an alert's chart: the pair's spread over the sessions its z was measured against
+
+
+def live_snapshot(conn, redis_client) -> dict:
+    """What the live panel shows now: the ledger's newest session; each symbol's latest price from Redis
+    (``price:{SYMBOL}:latest``; the ledger's newest close where the key is missing or expired, and it says
+    which) with its change against the ledger's close of the session before; the replay's state and clock."""
+    span = ledger.prices.session_span(conn)
+    symbols = ledger.prices.symbols(conn)
+    cached = cache.read_latest_prices(redis_client, symbols)
+    stored = {b["symbol"]: b for b in ledger.prices.latest_bars(conn, [s for s in symbols if cached.get(s) is None])}
+    latest = {}
+    for symbol in symbols:
+        if (c := cached.get(symbol)) is not None:
+            latest[symbol] = (float(c["close"]), date.fromisoformat(c.get("session") or c["ts"][:10]), "redis")
+        elif symbol in stored:
+            bar = stored[symbol]
+            latest[symbol] = (float(bar["close"]), bar["ts"].astimezone(UTC).date(), "ledger")
+    before = ledger.prices.closes_before(conn, {s: v[1] for s, v in latest.items()})
+    prices = []
+    for symbol, (close, session, source) in latest.items():
+        previous = before.get(symbol)
+        prices.append({
+            "symbol": symbol, "close": round(close, 6), "session": session.isoformat(), "source": source,
+            "previous_session": previous and previous[0].isoformat(),
+            "previous_close": previous and round(previous[1], 6),
+            "change": previous and round(close / previous[1] - 1, 6),
+        })  # fmt: skip
+    return {"session": span and span[1].isoformat(), "prices": prices, "replay": replay.state(conn)}
+
+
+def live_version(conn) -> str:
+    """Changes whenever what ``live_snapshot`` shows may have: a new session in the ledger, a hop of the live
+    path stamped (the latest prices cached is one), the replay's state or clock moved. Three index reads."""
+    row = conn.execute(
+        "SELECT (SELECT max(ts) FROM price_bar WHERE interval = '1d'), (SELECT max(at) FROM session_hop),"
+        " (SELECT max(updated_at) FROM replay)"
+    ).fetchone()
+    return "|".join(str(v) for v in row)
+
+
+def pair_spread(conn, a: str, b: str, session, *, beta: float, sessions: int = SPREAD_SESSIONS) -> dict:
+    """The pair's log-price spread ln(a) - beta ln(b) over its last ``sessions`` common sessions up to ``session``
+    (nothing after it): the chart beside an alert. ``beta`` is the alert's hedge ratio."""
+    day = session if isinstance(session, date) else date.fromisoformat(str(session))
+    closes = wide(ledger.prices.closes(conn, [a, b], since=day - timedelta(days=2 * sessions + 30), until=day))
+    both = closes.reindex(columns=[a, b]).dropna().tail(sessions)
+    spread = np.log(both[a].to_numpy(dtype=float)) - beta * np.log(both[b].to_numpy(dtype=float))
+    return {
+        "a": a,
+        "b": b,
+        "beta": beta,
+        "dates": [t.date().isoformat() for t in both.index],
+        "values": [round(float(v), 6) for v in spread],
+    }

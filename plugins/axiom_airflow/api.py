@@ -14,15 +14,24 @@ take a connection from a bounded pool (``AXIOM_API_POOL_SIZE``), and as many req
 has connections, so a burst of requests waits its turn instead of exhausting the server's
 ``max_connections`` that Airflow's metadata database shares (or the api-server's two cores).
 The routes only adapt HTTP to the domain functions (``axiom.insights``, ``axiom.search``, ``axiom.explore``).
+
+``api/live`` is the page's live panel: Server-Sent Events (a snapshot of the newest session, the latest prices
+and the replay, again whenever they change; then each alert of ``signal:stream`` as it arrives, with its pair's
+spread), read from the stream with plain XREAD from the client's Last-Event-ID: a viewer, never a member of
+the consumer groups that deliver alerts. At most ``AXIOM_LIVE_MAX_STREAMS`` per api-server worker (then 503),
+each closed after ``AXIOM_LIVE_STREAM_SECONDS`` (the browser reconnects where it was).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
+import time
 import weakref
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,22 +39,25 @@ from typing import Annotated, Any, Literal
 import httpx
 import neo4j.exceptions
 import psycopg
+import redis.asyncio
 import redis.exceptions
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
 from airflow.sdk import BaseHook
 from airflow.sdk._shared.secrets_masker import redact
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from psycopg_pool import ConnectionPool
 from pydantic import AfterValidator, BeforeValidator
+from starlette.concurrency import run_in_threadpool
 
 from axiom import config, explore, search
 from axiom.config import Settings
 from axiom.insights.ask import ask
 from axiom.models import EVENT_TYPES
+from axiom.stores import cache, ledger
 from axiom.validation import SYMBOL_PATTERN, parse_date
 from axiom_airflow.stores import StoreSession
 
@@ -232,14 +244,18 @@ class RequestStores:
 TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
+def turns() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if loop not in TURNS:
+        TURNS[loop] = asyncio.Semaphore(pool_size())
+    return TURNS[loop]
+
+
 async def turn():
     """As many requests at work as the pool has connections; the others wait their turn on the event loop,
     holding no thread, so the threads that run routes and give connections back are never all taken by
     waiters, and the pool's timeout is only reached when the ledger is down or stuck (a burst queues)."""
-    loop = asyncio.get_running_loop()
-    if loop not in TURNS:
-        TURNS[loop] = asyncio.Semaphore(pool_size())
-    async with TURNS[loop]:
+    async with turns():
         yield
 
 
@@ -367,6 +383,187 @@ def run_writes(
     run_id: Annotated[str, PathParam(max_length=250)],
 ) -> dict[str, Any]:
     return redact(explore.run_writes(s.conn, dag_id, run_id))  # a failure's text, params: as task logs are
+
+
+# --- the live panel: Server-Sent Events ---------------------------------------------------------------------
+
+LIVE_BLOCK_MS = 2000  # one XREAD waits this long (redis-py's socket timeout below is longer)
+LIVE_HEARTBEAT_SECONDS = 15.0  # a comment line when nothing else was sent for this long (proxies keep the connection)
+LIVE_BACKLOG = 20  # a client that resumes from nothing is sent the newest alerts first
+ENTRY_ID = r"^\d{1,20}(-\d{1,20})?$"  # a stream entry id, the SSE event id
+
+
+def live_max_streams() -> int:
+    return int(os.environ.get("AXIOM_LIVE_MAX_STREAMS", 20))
+
+
+def live_stream_seconds() -> float:
+    return float(os.environ.get("AXIOM_LIVE_STREAM_SECONDS", 300))
+
+
+class LiveSlots:
+    """The live streams open on this api-server worker, at most ``AXIOM_LIVE_MAX_STREAMS``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.open = 0
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.open >= live_max_streams():
+                return False
+            self.open += 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.open -= 1
+
+
+LIVE_SLOTS = LiveSlots()
+ASYNC_REDIS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = weakref.WeakKeyDictionary()
+
+
+def async_redis() -> redis.asyncio.Redis:
+    """This event loop's asyncio Redis client (``axiom_redis``), for the stream reads that wait: a waiting
+    XREAD holds a connection, never a thread."""
+    loop = asyncio.get_running_loop()
+    if loop not in ASYNC_REDIS:
+        conn = BaseHook.get_connection(config.REDIS_CONN_ID)  # registers its password with the log masker
+        ASYNC_REDIS[loop] = redis.asyncio.Redis(
+            host=conn.host or "127.0.0.1",
+            port=conn.port or 6379,
+            password=conn.password,
+            db=int(conn.extra_dejson.get("db", 0)),
+            socket_timeout=LIVE_BLOCK_MS / 1000 + 10,
+            socket_connect_timeout=10,
+        )
+    return ASYNC_REDIS[loop]
+
+
+async def read_stores(read: Callable[[RequestStores], Any]) -> Any:
+    """``read(stores)`` on a thread, with a pooled ledger connection, taking its turn like any request."""
+
+    def run():
+        s = RequestStores()
+        try:
+            return read(s)
+        finally:
+            s.close()
+
+    async with turns():
+        return await run_in_threadpool(run)
+
+
+def sse(event: str, data: dict, event_id: str | None = None) -> str:
+    """One Server-Sent Event (JSON has no raw newline, so ``data`` is one line)."""
+    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id else "")
+    return f"{head}data: {json.dumps(data, default=str)}\n\n"
+
+
+class LiveResponse(StreamingResponse):
+    """A live stream that gives its slot back however it ends: finished, the client gone, cancelled."""
+
+    def __init__(self, content: AsyncIterator[str], release: Callable[[], None]) -> None:
+        super().__init__(
+            content,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self._release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
+def alert_event(s: RequestStores, entry_id: str, signal: dict) -> str:
+    """An ``alert`` event; an entry whose spread cannot be drawn (a session that is not a date) goes without one."""
+    try:
+        spread = explore.pair_spread(s.conn, signal["a"], signal["b"], signal["session"], beta=float(signal["beta"]))
+    except ValueError as exc:
+        log.warning("no spread for stream entry %s: %s", entry_id, exc)
+        spread = None
+    body = {"id": ledger.signals.signal_id(signal), "entry": entry_id, "signal": signal, "spread": spread}
+    return sse("alert", body, entry_id)
+
+
+async def live_events(request: Request, start: str, snapshot: dict, version: str) -> AsyncIterator[str]:
+    """The stream: the snapshot (its id: the entry it resumes after), then each alert after ``start`` as it
+    arrives and, when ``explore.live_version`` moves, a new snapshot; a heartbeat comment when idle. A store
+    that goes away ends the stream with an ``unavailable`` event: the browser reconnects from its last id."""
+    cursor = start
+    yield f"retry: 3000\n{sse('snapshot', snapshot, cursor)}"
+    sent = time.monotonic()
+    ends = sent + live_stream_seconds()
+    client = async_redis()
+    try:
+        pending: list = []
+        while time.monotonic() < ends and not await request.is_disconnected():
+            for entry_id, fields in pending:
+                cursor = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                try:
+                    signal = cache.signal_of(fields)
+                except ValueError:
+                    continue  # not a signal: the consumer groups dead-letter it; a viewer skips it
+                yield await read_stores(lambda s, e=cursor, g=signal: alert_event(s, e, g))
+                sent = time.monotonic()
+            now_version = await read_stores(lambda s: explore.live_version(s.conn))
+            if now_version != version:
+                version = now_version
+                now = await read_stores(lambda s: explore.live_snapshot(s.conn, s.redis_client))
+                yield sse("snapshot", now, cursor)
+                sent = time.monotonic()
+            elif time.monotonic() - sent >= LIVE_HEARTBEAT_SECONDS:
+                yield ": keep-alive\n\n"
+                sent = time.monotonic()
+            reply = await client.xread({cache.SIGNAL_STREAM: cursor}, count=50, block=LIVE_BLOCK_MS)
+            pending = reply[0][1] if reply else []
+    except (StoreUnavailable, *OUTAGES) as exc:
+        error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(OUTAGES[_outage(exc)], exc)
+        log.warning("live stream ended: %s", error)
+        yield sse("unavailable", {"store": error.store, "detail": redact(str(error))})
+
+
+@api.get(
+    "/api/live",
+    summary="Server-Sent Events: the newest session and prices, then each alert as it fires",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, 503: {"description": "too many live streams"}},
+)
+async def live(
+    request: Request,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", pattern=ENTRY_ID, description="resume after this stream entry")
+    ] = None,
+    after: Annotated[
+        str | None, Query(pattern=ENTRY_ID, description="resume after this stream entry (Last-Event-ID wins)")
+    ] = None,
+):
+    """``text/event-stream`` of events ``snapshot`` (the newest session, each symbol's latest price and its
+    change, the replay's state), ``alert`` (a ``signal:stream`` entry: the signal and its pair's spread over 60
+    sessions; id: the entry id) and ``unavailable`` (a store went away; the stream ends). Read-only."""
+    if not LIVE_SLOTS.take():
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": "10"},
+            content={"detail": f"this api-server worker serves {live_max_streams()} live streams already"},
+        )
+    try:
+        resume = last_event_id or after
+
+        def first(s: RequestStores):  # a client that resumes from nothing starts before the newest alerts
+            start = resume or cache.stream_start(s.redis_client, LIVE_BACKLOG)
+            version = explore.live_version(s.conn)  # before the snapshot: a change meanwhile sends another
+            return start, explore.live_snapshot(s.conn, s.redis_client), version
+
+        start, snapshot, version = await read_stores(first)
+        return LiveResponse(live_events(request, start, snapshot, version), LIVE_SLOTS.give_back)
+    except BaseException:
+        LIVE_SLOTS.give_back()
+        raise
 
 
 @api.get("/", include_in_schema=False)

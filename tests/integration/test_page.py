@@ -10,19 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import DAGS, airflow_components, load_stores
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,1700",
-    "--virtual-time-budget=30000",
-]
+from tests.support import CHROMIUM_FLAGS, DAGS, DevTools, airflow_components, load_stores
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +33,7 @@ def chromium(*args: str, profile: Path) -> str:
 
 
 def test_is_aapl_a_buy_on_the_page(api_server, tmp_path):
-    url = f"{api_server}/axiom/?question=buy&symbol=AAPL&as_of=2022-06-15"
+    url = f"{api_server}/axiom/?question=buy&symbol=AAPL&as_of=2022-06-15&live=0"  # an open stream never idles
     dom = chromium("--dump-dom", url, profile=tmp_path / "profile-dom")
     assert 'data-ready="true"' in dom, dom[-3000:]
     verdict = re.search(r'<span class="label (BUY|HOLD|SELL)">', dom)
@@ -83,51 +71,6 @@ TOOLTIPS = """
   return shown;
 })()
 """
-
-
-class DevTools:
-    """Headless Chromium driven over the DevTools protocol (the page's own scripts run; ours only observe)."""
-
-    def __init__(self, profile: Path) -> None:
-        import json
-        import urllib.request
-
-        from websockets.sync.client import connect
-
-        flags = [f for f in CHROMIUM_FLAGS if not f.startswith("--virtual-time-budget")]
-        self.process = subprocess.Popen(
-            [shutil.which("chromium") or "/usr/bin/chromium", *flags, f"--user-data-dir={profile}",
-             "--remote-debugging-port=0", "about:blank"],
-            stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        for line in self.process.stderr:
-            if found := re.search(r"DevTools listening on ws://([^/]+)/", line):
-                break
-        else:
-            pytest.fail("chromium did not open its DevTools port")
-        with urllib.request.urlopen(f"http://{found.group(1)}/json/list", timeout=10) as listing:
-            page = next(t for t in json.load(listing) if t["type"] == "page")
-        self.socket = connect(page["webSocketDebuggerUrl"], max_size=None)
-        self.calls = 0
-        self.call("Page.enable")  # scripts added for new documents run only with it
-
-    def call(self, method: str, **params):
-        import json
-
-        self.calls += 1
-        self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
-        while (reply := json.loads(self.socket.recv(timeout=60))).get("id") != self.calls:
-            pass  # an event
-        assert "error" not in reply, reply
-        return reply["result"]
-
-    def evaluate(self, expression: str):
-        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
-
-    def close(self) -> None:
-        self.socket.close()
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 def planted(value, keep: frozenset = frozenset()):

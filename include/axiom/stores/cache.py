@@ -298,6 +298,27 @@ def streamed_ids(client) -> list[str]:
     return [_text(fields.get(b"id", b"")) for _, fields in client.xrange(SIGNAL_STREAM)]
 
 
+def signal_of(fields: dict) -> dict:
+    """The signal a ``signal:stream`` entry carries (its fields as redis-py returns them); ValueError saying why
+    it carries none. For readers outside a consumer group, which skip such an entry (the groups dead-letter it)."""
+    return _signal(fields)
+
+
+def stream_start(client, backlog: int) -> str:
+    """The entry id a reader outside any group starts after to be sent the newest ``backlog`` entries first
+    (``0-0`` when the stream holds no more than that): a concrete id, so nothing added meanwhile is missed."""
+    newest = client.xrevrange(SIGNAL_STREAM, count=backlog + 1)
+    return _text(newest[backlog][0]) if len(newest) > backlog else "0-0"
+
+
+def read_latest_prices(client, symbols: Sequence[str]) -> dict[str, dict | None]:
+    """Each symbol's ``price:{SYMBOL}:latest`` JSON (None when missing or expired), in one MGET."""
+    if not symbols:
+        return {}
+    values = client.mget([latest_price_key(s) for s in symbols])
+    return {s: None if v is None else json.loads(v) for s, v in zip(symbols, values, strict=True)}
+
+
 def latest_signals(client, count: int = 10) -> list[dict]:
     """The newest signals on the stream, newest first (an entry that carries none is left out)."""
     found = []

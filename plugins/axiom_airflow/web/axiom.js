@@ -151,3 +151,107 @@ const params = new URLSearchParams(location.search);
 for (const name of ["question", "symbol", "event", "as_of"]) if (params.get(name)) form[name].value = params.get(name);
 showFields();
 if (params.get("question")) run();
+
+// The live panel: Server-Sent Events from api/live (same origin, same authentication as the API). A
+// "snapshot" event redraws the newest session, the prices and the replay's state; an "alert" event adds the
+// alert with its pair's spread chart. EventSource reconnects by itself after a dropped stream, sending the
+// last event id, so nothing is missed or repeated; after a refusal (a 503: too many streams, a store down) it
+// gives up, and this client opens a new one later, resuming after the last event it received.
+const live = {received: [], shown: new Set(), last: "", retry: 1000, source: null, charts: new Map(), opens: 0};
+window.axiomLive = live;  // what a test (or a curious user) can read: every alert id received, in order; connections
+const LIVE_KEEP = 50;  // alerts kept on screen
+
+function liveState(state, text) {
+  const badge = document.getElementById("live-state");
+  badge.dataset.state = state;
+  badge.textContent = text;
+  document.body.dataset.live = state;
+}
+
+const percent = (value) => (value === null || value === undefined ? "" : `${value >= 0 ? "+" : ""}${fixed(100 * value, 2)}%`);
+
+function drawSnapshot(s) {
+  const r = s.replay;
+  document.getElementById("live-session").innerHTML = s.session
+    ? `Newest session <b>${escape(s.session)}</b>` +
+      (r ? ` · replay ${escape(r.replay_id)} <b>${escape(r.state)}</b>, clock ${escape(r.clock || "not started")}` +
+           ` (${escape(r.first_session)} to ${escape(r.last_session)})${r.message ? " · " + escape(r.message) : ""}` : "")
+    : "No session in the ledger yet.";
+  document.getElementById("live-prices").innerHTML = s.prices.map((p) =>
+    `<span class="tile ${escape(p.source)}" data-symbol="${escape(p.symbol)}" title="${escape(p.source)}: close of ${escape(p.session)}` +
+    `${p.previous_session ? "; change against " + escape(p.previous_session) : ""}"><b>${escape(p.symbol)}</b>${fixed(p.close, 2)} ` +
+    `<span class="${p.change >= 0 ? "up" : "down"}">${escape(percent(p.change))}</span></span>`).join("");
+  document.body.dataset.liveSession = s.session || "";
+}
+
+function drawAlert(alert) {
+  const s = alert.signal;
+  const list = document.getElementById("live-alerts");
+  const item = document.createElement("li");
+  item.dataset.signal = alert.id;
+  item.className = "fresh";
+  setTimeout(() => item.classList.remove("fresh"), 10000);
+  const title = document.createElement("div");
+  title.innerHTML = `<b>${escape(s.session)} ${escape(s.a)} / ${escape(s.b)}</b> z ${fixed(s.z, 2)} · r ${fixed(s.coefficient, 2)}` +
+    ` · ${escape(s.moved)} moved (${escape(percent(s.return_a))} / ${escape(percent(s.return_b))})`;
+  const trade = Object.assign(document.createElement("div"), {className: "muted", textContent: s.trade});
+  const plot = Object.assign(document.createElement("div"), {className: "chart spread"});
+  item.append(title, trade, plot);
+  list.prepend(item);
+  document.getElementById("live-none").hidden = true;
+  const spread = alert.spread;  // none when the entry's spread could not be drawn
+  if (!spread) plot.remove();
+  else {
+    const c = echarts.init(plot, null, {renderer: "canvas"});
+    c.setOption({
+      title: {text: `ln ${spread.a} − ${fixed(spread.beta, 2)} ln ${spread.b}, last ${spread.values.length} sessions`,
+              textStyle: {fontSize: 11, fontWeight: 400}},
+      tooltip: {trigger: "axis", formatter: (points) => points.map((p) => `${escape(p.name)}: ${fixed(p.value, 4)}`).join("<br>")},
+      grid: {left: 50, right: 12, top: 28, bottom: 22},
+      xAxis: {type: "category", data: spread.dates}, yAxis: {type: "value", scale: true},
+      series: [{type: "line", showSymbol: false, data: spread.values,
+                markPoint: {symbolSize: 30, data: spread.values.length ? [{coord: [spread.dates.length - 1, spread.values.at(-1)], value: "z"}] : []}}],
+    });
+    live.charts.set(item, c);
+  }
+  while (list.children.length > LIVE_KEEP) {
+    const old = list.lastElementChild;
+    live.charts.get(old)?.dispose();
+    live.charts.delete(old);
+    old.remove();
+  }
+}
+
+function connectLive() {
+  const source = new EventSource(`api/live${live.last ? "?after=" + encodeURIComponent(live.last) : ""}`);
+  live.source = source;
+  liveState("connecting", "connecting…");
+  const track = (event) => { if (event.lastEventId) live.last = event.lastEventId; };
+  source.onopen = () => { live.opens += 1; live.retry = 1000; liveState("open", "live"); };
+  source.addEventListener("snapshot", (event) => { track(event); drawSnapshot(JSON.parse(event.data)); });
+  source.addEventListener("alert", (event) => {
+    track(event);
+    const alert = JSON.parse(event.data);
+    live.received.push(alert.id);
+    if (live.shown.has(alert.id)) return;
+    live.shown.add(alert.id);
+    drawAlert(alert);
+  });
+  source.addEventListener("unavailable", (event) => {
+    liveState("unavailable", `${JSON.parse(event.data).store} unavailable; reconnecting…`);
+  });
+  source.onerror = () => {
+    if (source.readyState !== EventSource.CLOSED) {
+      liveState("connecting", "reconnecting…");
+      return;
+    }
+    liveState("closed", `disconnected; trying again in ${Math.round(live.retry / 1000)} s`);
+    setTimeout(connectLive, live.retry);
+    live.retry = Math.min(2 * live.retry, 30000);
+  };
+}
+
+window.addEventListener("resize", () => live.charts.forEach((c) => c.resize()));
+if (params.get("live") === "0") liveState("off", "off (live=0 in the address)");  // a still page: screenshots
+else if (window.EventSource) connectLive();
+else liveState("closed", "this browser has no EventSource: no live updates");

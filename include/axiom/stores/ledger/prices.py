@@ -139,6 +139,19 @@ def latest_bars(conn, symbols: list[str], interval: str = "1d") -> list[dict]:
     return [dict(zip(("symbol", "ts", "close", "source", "adjusted"), r, strict=True)) for r in rows]
 
 
+def closes_before(conn, sessions: dict[str, date], interval: str = "1d") -> dict[str, tuple[date, float]]:
+    """Each symbol's last (session, close) before its given session (a backward index probe per symbol); a symbol
+    without an earlier bar is left out. What a price's change is measured against."""
+    symbols = sorted(sessions)
+    rows = conn.execute(
+        "SELECT s.symbol, b.ts, b.close FROM unnest(%s::text[], %s::timestamptz[]) AS s(symbol, until)"
+        " CROSS JOIN LATERAL (SELECT ts, close FROM price_bar WHERE symbol = s.symbol AND interval = %s"
+        " AND ts < s.until ORDER BY ts DESC LIMIT 1) AS b",
+        (symbols, [utc_midnight(sessions[s]) for s in symbols], interval),
+    ).fetchall()
+    return {symbol: (ts.astimezone(UTC).date(), float(close)) for symbol, ts, close in rows}
+
+
 CLOSES_SQL = (
     "SELECT symbol, ts, close FROM price_bar WHERE symbol = ANY(%s) AND interval = %s"
     " AND (%s::timestamptz IS NULL OR ts >= %s) AND (%s::timestamptz IS NULL OR ts < %s) ORDER BY symbol, ts"
