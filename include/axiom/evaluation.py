@@ -257,12 +257,13 @@ def evaluate_buy(conn, params: EvaluationParams) -> dict:
         }
     results = jsonable(results)
     key = params.key("buy")
-    ledger.signals.store_evaluation(conn, key, kind="buy", params=results["params"], results=results)
-    ledger.signals.store_outcomes(
+    ledger.signals.store_evaluation(
         conn,
         key,
-        "buy",
-        [
+        kind="buy",
+        params=results["params"],
+        results=results,
+        outcomes=[
             {
                 "label": r.verdict,
                 "subject": r.symbol,
@@ -514,12 +515,13 @@ def evaluate_divergences(conn, params: EvaluationParams, alert: AlertParams | No
         ]
     results = jsonable(results)
     key = params.key("divergence")
-    ledger.signals.store_evaluation(conn, key, kind="divergence", params=results["params"], results=results)
-    ledger.signals.store_outcomes(
+    ledger.signals.store_evaluation(
         conn,
         key,
-        "divergence",
-        [
+        kind="divergence",
+        params=results["params"],
+        results=results,
+        outcomes=[
             {
                 "label": r.group,
                 "subject": f"{r.a}:{r.b}",

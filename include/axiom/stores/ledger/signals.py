@@ -87,39 +87,25 @@ def between(conn, first, last) -> list[dict]:
     return [dict(zip(SIGNAL_COLUMNS, r, strict=True)) for r in rows]
 
 
-def store_evaluation(conn, key: str, *, kind: str, params: dict, results: dict) -> None:
-    with transaction(conn):
-        conn.execute(
+OUTCOME_COLUMNS = ("kind", "label", "subject", "signal_date", "value", "hit", "ended_on", "evaluation_key")
+
+
+def store_evaluation(conn, key: str, *, kind: str, params: dict, results: dict, outcomes: list[dict]) -> int:
+    """Keep evaluation ``key``'s results and replace the outcomes of ``kind`` with its ``outcomes`` (label,
+    subject, signal_date, value, hit, ended_on each), in one transaction: a track record never mixes two
+    evaluations. Returns how many outcomes were kept."""
+    with transaction(conn), conn.cursor() as cur:
+        cur.execute(
             "INSERT INTO signal_evaluation (evaluation_key, kind, params, results) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (evaluation_key) DO UPDATE SET results = EXCLUDED.results, evaluated_at = now()",
             (key, kind, Jsonb(params), Jsonb(results)),
         )
-
-
-OUTCOME_COLUMNS = ("kind", "label", "subject", "signal_date", "value", "hit", "ended_on", "evaluation_key")
-
-
-def store_outcomes(conn, key: str, kind: str, outcomes: list[dict]) -> int:
-    """Replace the outcomes of ``kind`` with those of evaluation ``key`` (label, subject, signal_date, value,
-    hit, ended_on each), in one transaction."""
-    with transaction(conn), conn.cursor() as cur:
         cur.execute("DELETE FROM signal_outcome WHERE kind = %s", (kind,))
         cur.executemany(
             f"INSERT INTO signal_outcome ({', '.join(OUTCOME_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(OUTCOME_COLUMNS))}) ON CONFLICT DO NOTHING",
-            [
-                (
-                    kind,
-                    o["label"],
-                    o["subject"],
-                    o["signal_date"],
-                    float(o["value"]),
-                    bool(o["hit"]),
-                    o["ended_on"],
-                    key,
-                )
-                for o in outcomes
-            ],
+            [(kind, o["label"], o["subject"], o["signal_date"], float(o["value"]), bool(o["hit"]), o["ended_on"],
+              key) for o in outcomes],  # fmt: skip
         )
         return len(outcomes)
 
