@@ -104,8 +104,11 @@ def store_evaluation(conn, key: str, *, kind: str, params: dict, results: dict, 
         cur.executemany(
             f"INSERT INTO signal_outcome ({', '.join(OUTCOME_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(OUTCOME_COLUMNS))}) ON CONFLICT DO NOTHING",
-            [(kind, o["label"], o["subject"], o["signal_date"], float(o["value"]), bool(o["hit"]), o["ended_on"],
-              key) for o in outcomes],  # fmt: skip
+            [
+                (kind, o["label"], o["subject"], o["signal_date"], float(o["value"]), bool(o["hit"]), o["ended_on"], k)
+                for o in outcomes
+                for k in (key,)
+            ],
         )
         return len(outcomes)
 
