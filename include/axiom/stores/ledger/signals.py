@@ -94,6 +94,10 @@ def store_evaluation(conn, key: str, *, kind: str, params: dict, results: dict, 
     """Keep evaluation ``key``'s results and replace the outcomes of ``kind`` with its ``outcomes`` (label,
     subject, signal_date, value, hit, ended_on each), in one transaction: a track record never mixes two
     evaluations. Returns how many outcomes were kept."""
+    rows = [
+        (kind, o["label"], o["subject"], o["signal_date"], float(o["value"]), bool(o["hit"]), o["ended_on"], key)
+        for o in outcomes
+    ]
     with transaction(conn), conn.cursor() as cur:
         cur.execute(
             "INSERT INTO signal_evaluation (evaluation_key, kind, params, results) VALUES (%s, %s, %s, %s)"
@@ -104,11 +108,7 @@ def store_evaluation(conn, key: str, *, kind: str, params: dict, results: dict, 
         cur.executemany(
             f"INSERT INTO signal_outcome ({', '.join(OUTCOME_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(OUTCOME_COLUMNS))}) ON CONFLICT DO NOTHING",
-            [
-                (kind, o["label"], o["subject"], o["signal_date"], float(o["value"]), bool(o["hit"]), o["ended_on"], k)
-                for o in outcomes
-                for k in (key,)
-            ],
+            rows,
         )
         return len(outcomes)
 
