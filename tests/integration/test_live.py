@@ -112,6 +112,7 @@ def fire(pg, redis_client, a: str, b: str, session: date, z: float, *, text: str
         "a": a, "b": b, "session": session, "kind": "divergence", "z": z, "coefficient": 0.91, "beta": 0.8,
         "moved": text or a, "return_a": -0.03, "return_b": 0.004, "close_a": float(closes[a]),
         "close_b": float(closes[b]), "trade": text or f"mean reversion: buy {a}, sell {b}",
+        "stats": {"pvalue": 0.01, "half_life": 6.0, "formation": 120, "record": {}},
     }  # fmt: skip
     assert ledger.signals.record(pg, [signal]) == 1
     pending = ledger.signals.unstreamed(pg)

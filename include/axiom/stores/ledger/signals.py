@@ -23,16 +23,16 @@ def signal_id(signal: dict) -> str:
 
 def check(signal) -> dict:
     """The signal when it has the shape of a ``signal`` row as JSON carries it (every column; numbers where the row
-    has numbers, text elsewhere), so a reader can use every field; otherwise ValueError saying what is wrong."""
+    has numbers, text elsewhere), so a reader can use every field; otherwise ValueError saying what is wrong. A
+    signal streamed before its pair statistics were kept (migration 015) has none: it reads with empty ``stats``."""
     if not isinstance(signal, dict):
         raise ValueError(f"a signal is a JSON object, not {type(signal).__name__}")
+    signal = {**signal, "stats": signal.get("stats", {})}
     for column in SIGNAL_COLUMNS:
         value = signal.get(column)
         if column == "stats":
             if not isinstance(value, dict):
-                raise ValueError(
-                    f"field 'stats' is {'missing' if column not in signal else repr(value)}, not an object"
-                )
+                raise ValueError(f"field 'stats' is {value!r}, not an object")
             continue
         number = column in NUMBER_COLUMNS
         if not (isinstance(value, int | float) and not isinstance(value, bool) if number else isinstance(value, str)):
@@ -49,7 +49,7 @@ def record(conn, signals: list[dict]) -> int:
         cur.executemany(
             f"INSERT INTO signal ({', '.join(SIGNAL_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(SIGNAL_COLUMNS))}) ON CONFLICT (a, b, session, kind) DO NOTHING",
-            [tuple(Jsonb(s[c]) if c == "stats" else s[c] for c in SIGNAL_COLUMNS) for s in signals],
+            [tuple(Jsonb(s.get(c) or {}) if c == "stats" else s[c] for c in SIGNAL_COLUMNS) for s in signals],
         )
         return cur.rowcount
 
