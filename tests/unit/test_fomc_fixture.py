@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date
 
-from axiom.sources.events import FOMC_FIXTURE, fomc_decisions
+import pandas as pd
+
+from axiom.sources.events import FOMC_FIXTURE, abnormal_moves, fomc_decisions
 
 DATA = json.loads(FOMC_FIXTURE.read_text())
 
@@ -44,3 +47,10 @@ def test_decisions_become_titled_events():
     [floor] = fomc_decisions("2008-12-16", "2008-12-16")
     assert floor["title"] == "FOMC cuts the federal funds rate by 75 basis points to 0.00-0.25%"
     assert len(fomc_decisions("1990-01-01", "2022-12-31")) == 100
+
+
+def test_abnormal_moves_of_a_span_without_prices_are_none():
+    """A scheduled run over a week the ledger holds no closes of (a replay's Airflow in 2026) finds no event."""
+    empty = pd.DataFrame({"symbol": pd.Series(dtype=str), "ts": pd.Series(dtype="datetime64[ns, UTC]"),
+                          "close": pd.Series(dtype=float)})  # fmt: skip
+    assert abnormal_moves(empty, k=5.0, window=60, start=date(2026, 11, 30), end=date(2026, 12, 4)) == []

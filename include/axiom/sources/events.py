@@ -59,6 +59,8 @@ def trailing_zscores(closes: pd.DataFrame, window: int) -> pd.DataFrame:
 def abnormal_moves(closes: pd.DataFrame, *, k: float, window: int, start=None, end=None) -> list[dict]:
     """Events for every daily return beyond k sigma of its trailing window."""
     z = trailing_zscores(closes, window)
+    if z.empty:  # no closes in the span (a scheduled run over a week the ledger has no prices of)
+        return []
     hits = z[np.isfinite(z["z"]) & (z["z"].abs() >= k)]
     if start is not None:
         hits = hits[hits["ts"] >= pd.Timestamp(start, tz="UTC")]
