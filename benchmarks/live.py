@@ -11,10 +11,10 @@ hop's interval in which no Axiom step was working (each step's work is stamped w
 ``session_hop``).
 
 Backlog and soak: every ``--sample`` seconds it records the lag behind the clock, the DAG runs queued, the
-entries pending in the stream's consumer groups, and the RSS of every long-running process (the api-server,
+entries pending in the stream's consumer groups, and the memory (PSS) of every long-running process (the api-server,
 scheduler with its executor workers, dag-processor, triggerer, and the tests' Redis, Neo4j, Chroma and
 PostgreSQL). It prints each as the median of the first fifth of the run after a warm-up against the last
-tenth (flat means no backlog; the soak's goal: RSS grows at most 10 %), the failed runs, and ends with
+tenth (flat means no backlog; the soak's goal: memory grows at most 10 %), the failed runs, and ends with
 ``python -m axiom doctor`` (drift between the ledger and its projections).
 
     scripts/bench.sh live --sessions 60                      (20 real symbols from 2020-02-18)
@@ -76,14 +76,16 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def rss_mib(pids: list[int]) -> float:
+def memory_mib(pids: list[int]) -> float:
+    """The proportional set size (PSS) of ``pids``, summed: pages shared by forked processes (the scheduler's
+    executor workers) counted once across them, where summing their RSS would count them in each."""
     total = 0.0
     for pid in pids:
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
         except OSError:
             continue  # ended between the listing and the read
-        total += int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+        total += int(next(line for line in rollup.splitlines() if line.startswith("Pss:")).split()[1]) / 1024
     return total
 
 
@@ -101,7 +103,7 @@ def long_running() -> dict[str, int]:
 
 
 class Sampler(threading.Thread):
-    """Every ``seconds``: RSS per long-running process, runs queued, stream entries pending, lag behind the clock."""
+    """Every ``seconds``: memory (PSS) per long-running process, runs queued, stream entries pending, lag behind the clock."""
 
     def __init__(self, airflow, redis_client, lags: list[float], seconds: float) -> None:
         super().__init__(daemon=True)
@@ -119,7 +121,7 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(self.seconds):
-            sample = {name: rss_mib(tree(pid) if name == "scheduler" else [pid]) for name, pid in self.pids.items()}
+            sample = {name: memory_mib(tree(pid) if name == "scheduler" else [pid]) for name, pid in self.pids.items()}
             sample |= {"queued runs": self.airflow.run_count("queued"), "pending entries": self.pending(),
                        "lag (s)": self.lags[-1] if self.lags else 0.0}  # fmt: skip
             self.samples.append(sample)
