@@ -103,7 +103,7 @@ def long_running() -> dict[str, int]:
 
 
 class Sampler(threading.Thread):
-    """Every ``seconds``: memory (PSS) per long-running process, runs queued, stream entries pending, lag behind the clock."""
+    """Every ``seconds``: memory (PSS) per long-running process, runs queued, entries pending, lag behind the clock."""
 
     def __init__(self, airflow, redis_client, lags: list[float], seconds: float) -> None:
         super().__init__(daemon=True)
