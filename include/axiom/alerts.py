@@ -25,12 +25,14 @@ import pandas as pd
 
 from axiom.analytics.pairs import FORMATION, pair_stats, trade
 from axiom.delivery import headline
+from axiom.insights.common import record_words
 from axiom.reads import wide
 from axiom.stores import cache, graph, ledger
 from axiom.validation import parse_symbols
 
 log = logging.getLogger(__name__)
 
+QUALIFIED, MATCHED = "qualified", "matched random"  # the evaluation's outcome labels an alert's record compares
 ALERT_HOP = "divergence_alerts.alert"
 CHECKED_HOP = "divergence_alerts.checked"
 
@@ -111,8 +113,9 @@ def detect(conn, driver, params: AlertParams) -> list[dict]:
     )
     found = divergences(closes, pairs, newest, params)
     record = ledger.signals.track_record(conn, "divergence", as_of=newest)
+    said = record_words(record, QUALIFIED, MATCHED, "qualified divergences", "spread trade after costs")
     for f in found:
-        f["stats"]["record"] = record
+        f["stats"]["record"], f["stats"]["record_words"] = record, said
     log.info("%d correlated pairs checked on %s: %d divergences", len(pairs), newest, len(found))
     return found
 

@@ -47,10 +47,12 @@ class DeliveryParams:
 
 
 def headline(signal: dict) -> str:
-    """One line a person reads: the pair, the session, who moved, the surprise and the trade."""
+    """One line a person reads: the pair, the session, who moved, the surprise, the trade and how such alerts fared
+    (their track record as of the session, in words; none for a signal kept before records were)."""
+    said = (signal.get("stats") or {}).get("record_words")
     return (
         f"divergence {signal['a']}/{signal['b']} on {signal['session']}: {signal['moved']} moved, "
-        f"z {signal['z']:+.2f} (r {signal['coefficient']:.2f}); {signal['trade']}"
+        f"z {signal['z']:+.2f} (r {signal['coefficient']:.2f}); {signal['trade']}" + (f". {said}" if said else "")
     )
 
 

@@ -33,7 +33,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from axiom.alerts import AlertParams, divergence
+from axiom.alerts import MATCHED, QUALIFIED, AlertParams, divergence
 from axiom.analysts.rules import RuleBasedAnalyst, buy_score
 from axiom.analytics.correlation import month_ends
 from axiom.analytics.pairs import pair_stats, rolling_z
@@ -392,7 +392,7 @@ def divergence_events(conn, params: EvaluationParams, alert: AlertParams, *, con
         triggered[j] for j in sorted(rng.choice(len(triggered), size=min(controls, len(triggered)), replace=False))
     ]
     rows = []
-    for group, events in (("qualified", qualified), ("matched random", [(*e, None) for e in sample])):
+    for group, events in ((QUALIFIED, qualified), (MATCHED, [(*e, None) for e in sample])):
         for sa, sb, both, t, found in events:
             a, b = both[sa].to_numpy(dtype=float), both[sb].to_numpy(dtype=float)
             stats = pair_stats(a[: t + 1], b[: t + 1], alert.formation)
@@ -423,37 +423,34 @@ def divergence_events(conn, params: EvaluationParams, alert: AlertParams, *, con
 
 
 def matched_bootstrap(events: pd.DataFrame, pool: pd.DataFrame, *, draws: int = 1000, seed: int = 7) -> dict:
-    """The convergence rate and mean trade return of random events matched to ``events`` one for one (same sector
-    relation and volatility tercile; the sector relation alone, then any, when none match), drawn ``draws`` times:
-    the mean, a 95% interval, and the share of draws at least as good as the events themselves."""
+    """The convergence rate of random events matched to ``events`` one for one (same sector relation and volatility
+    tercile; the sector relation alone, then any, when none match), and the mean trade return of random *traded*
+    events matched to the traded ones (the events' own trade return counts traded events only: the same basis),
+    drawn ``draws`` times: the mean, a 95% interval, and the share of draws at least as good as the events."""
     if events.empty or pool.empty:
         return {"draws": 0}
     rng = np.random.default_rng(seed)
-    choices = []
-    for e in events.itertuples():
-        other = pool[(pool["a"] != e.a) | (pool["b"] != e.b)]  # another pair
-        same = other.index[(other["same_sector"] == e.same_sector) & (other["vol_tercile"] == e.vol_tercile)]
-        if len(same) == 0:
-            same = other.index[other["same_sector"] == e.same_sector]
-        choices.append(np.asarray(same if len(same) else other.index))
-    picks = np.array([[rng.choice(c) for c in choices] for _ in range(draws)])
-    rate = pool.loc[picks.ravel(), "converged"].to_numpy(dtype=float).reshape(picks.shape).mean(axis=1)
-    value = pool.loc[picks.ravel(), "value"].to_numpy(dtype=float).reshape(picks.shape).mean(axis=1)
-    own_rate, own_value = events["converged"].mean(), events["value"].mean()
+
+    def drawn(mine: pd.DataFrame, others: pd.DataFrame, column: str) -> dict:
+        if mine.empty or others.empty:
+            return {}
+        choices = []
+        for e in mine.itertuples():
+            other = others[(others["a"] != e.a) | (others["b"] != e.b)]  # another pair
+            same = other.index[(other["same_sector"] == e.same_sector) & (other["vol_tercile"] == e.vol_tercile)]
+            if len(same) == 0:
+                same = other.index[other["same_sector"] == e.same_sector]
+            choices.append(np.asarray(same if len(same) else other.index))
+        picks = np.array([[rng.choice(c) for c in choices] for _ in range(draws)])
+        means = others.loc[picks.ravel(), column].to_numpy(dtype=float).reshape(picks.shape).mean(axis=1)
+        own = float(mine[column].astype(float).mean())
+        return {"mean": float(means.mean()), "low": float(np.percentile(means, 2.5)),
+                "high": float(np.percentile(means, 97.5)), "p_at_least": float((means >= own).mean())}  # fmt: skip
+
     return {
         "draws": draws,
-        "converged": {
-            "mean": float(rate.mean()),
-            "low": float(np.percentile(rate, 2.5)),
-            "high": float(np.percentile(rate, 97.5)),
-            "p_at_least": float((rate >= own_rate).mean()),
-        },
-        "value": {
-            "mean": float(value.mean()),
-            "low": float(np.percentile(value, 2.5)),
-            "high": float(np.percentile(value, 97.5)),
-            "p_at_least": float((value >= own_value).mean()),
-        },
+        "converged": drawn(events, pool, "converged"),
+        "value": drawn(events[events["traded"]], pool[pool["traded"]], "value"),
     }
 
 
@@ -485,7 +482,7 @@ def evaluate_divergences(conn, params: EvaluationParams, alert: AlertParams | No
     results = {
         "params": params.as_json(),
         "alert": {k: v for k, v in asdict(alert).items() if k != "symbols"},
-        "divergences": int((table["group"] == "qualified").sum()) if len(table) else 0,
+        "divergences": int((table["group"] == QUALIFIED).sum()) if len(table) else 0,
         "periods": {},
         "alerts": [],
     }
@@ -494,13 +491,13 @@ def evaluate_divergences(conn, params: EvaluationParams, alert: AlertParams | No
         if part.empty:
             results["periods"][name] = {"n": 0}
             continue
-        qualified, pool = part[part["group"] == "qualified"], part[part["group"] == "matched random"]
+        qualified, pool = part[part["group"] == QUALIFIED], part[part["group"] == MATCHED]
         results["periods"][name] = {
             "qualified": divergence_report(qualified, pool),
             "random": divergence_report(pool, pool.iloc[0:0]),
         }
     if len(table):
-        alerts = table[table["group"] == "qualified"]
+        alerts = table[table["group"] == QUALIFIED]
         results["alerts"] = [
             {
                 "id": ledger.signals.signal_id(r.alert),
@@ -608,8 +605,8 @@ def divergence_headline(results: dict) -> str:
             f"{q['never_converged']:.0%}; median time to converge {q['median_sessions'] or 0:.0f} sessions",
             f"  spread trade after costs: mean {_pct(q['trade'])} {_interval(q['trade'])} per trade "
             f"(n {q['trade']['n']}, {q['trade'].get('hit_rate', 0):.0%} positive, held {q['held_sessions']:.1f} "
-            f"sessions, {q['per_month_held'] or 0:+.2%} per month held) vs matched random "
-            f"{m['value']['mean']:+.2%} {_interval({**m['value'], 'n': 1})}",
+            f"sessions, {q['per_month_held'] or 0:+.2%} per month held) vs matched random traded "
+            + (f"{m['value']['mean']:+.2%} {_interval({**m['value'], 'n': 1})}" if m.get("value") else "(none)"),
         ]
     lines.append(f"  ({ANCHORS})")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from axiom import alerts
+from axiom import alerts, delivery
 from axiom.stores import cache, ledger
 from tests.support import Subscriber, airflow_components, leaked_secrets, wait_until
 
@@ -58,6 +58,8 @@ def test_a_divergent_session_is_alerted_once_everywhere(correlated, pg, redis_cl
     stats = row["stats"]  # the pair statistics, what closes the trade and the (empty) record travel with it
     assert stats["pvalue"] > 0.05 and 1 <= stats["half_life"] <= 30 and stats["formation"] == 120
     assert stats["time_stop_sessions"] == math.ceil(2 * stats["half_life"]) and stats["record"] == {}
+    assert stats["record_words"].startswith("no track record")  # said in words, and pushed with the alert's text
+    assert delivery.headline(row).endswith(stats["record_words"])
     assert stats["exit_price_a"] > row["close_a"]  # CVX is cheap: the spread closes with CVX higher
     assert len(cache.latest_signals(redis_client)) == 1 and len(live.messages) == 1
     assert live.messages[0]["moved"] == "XOM"

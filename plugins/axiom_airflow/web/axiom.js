@@ -195,8 +195,9 @@ function drawAlert(alert) {
   title.innerHTML = `<b>${escape(s.session)} ${escape(s.a)} / ${escape(s.b)}</b> z ${fixed(s.z, 2)} · r ${fixed(s.coefficient, 2)}` +
     ` · ${escape(s.moved)} moved (${escape(percent(s.return_a))} / ${escape(percent(s.return_b))})`;
   const trade = Object.assign(document.createElement("div"), {className: "muted", textContent: s.trade});
+  const record = Object.assign(document.createElement("div"), {className: "muted record", textContent: s.stats?.record_words || ""});
   const plot = Object.assign(document.createElement("div"), {className: "chart spread"});
-  item.append(title, trade, plot);
+  item.append(title, trade, record, plot);
   list.prepend(item);
   document.getElementById("live-none").hidden = true;
   const spread = alert.spread;  // none when the entry's spread could not be drawn
