@@ -72,7 +72,7 @@ def store_status(pg, redis_client, driver, chroma_client, *, window: int) -> dic
     return counts
 
 
-SPREAD_SESSIONS = 60  # an alert's chart: the pair's spread over the sessions its z was measured against
+SPREAD_SESSIONS = 60  # an alert's chart: the pair's spread over its last 60 sessions (its z stands on the formation window)
 
 
 def live_snapshot(conn, redis_client) -> dict:
@@ -105,12 +105,9 @@ def live_snapshot(conn, redis_client) -> dict:
 
 def live_version(conn) -> str:
     """Changes whenever what ``live_snapshot`` shows may have: a new session in the ledger, a hop of the live
-    path stamped (the latest prices cached is one), the replay's state or clock moved. Three index reads."""
-    row = conn.execute(
-        "SELECT (SELECT max(ts) FROM price_bar WHERE interval = '1d'), (SELECT max(at) FROM session_hop),"
-        " (SELECT max(updated_at) FROM replay)"
-    ).fetchone()
-    return "|".join(str(v) for v in row)
+    path stamped (the latest prices cached is one), the replay's state or clock moved."""
+    span = ledger.prices.session_span(conn)
+    return f"{span[1] if span else None}|{ledger.live.moved(conn)}"
 
 
 def pair_spread(conn, a: str, b: str, session, *, beta: float, sessions: int = SPREAD_SESSIONS) -> dict:

@@ -49,8 +49,7 @@ def quotes(redis_client, symbols: list[str], *, as_of: date, newest: date, close
     """Each symbol's ``quote`` on ``as_of`` from one MGET (only when ``as_of`` is the ``newest`` session), else
     from ``closes`` (sessions x symbols up to the as-of, already read); None for a symbol neither holds."""
     is_newest = as_of >= newest
-    keys = [cache.latest_price_key(s) for s in symbols]
-    cached = cache.read_many_json(redis_client, keys) if is_newest else [None] * len(symbols)
+    cached = cache.read_latest_prices(redis_client, symbols) if is_newest else dict.fromkeys(symbols)
     listed = [s for s in symbols if s in closes]
     values = closes[listed].to_numpy(dtype=float)
     finite = np.isfinite(values)
@@ -59,9 +58,9 @@ def quotes(redis_client, symbols: list[str], *, as_of: date, newest: date, close
         s: (float(values[row[j], j]), closes.index[row[j]].date()) for j, s in enumerate(listed) if finite[:, j].any()
     }
     out: dict[str, Quote | None] = {}
-    for symbol, value in zip(symbols, cached, strict=True):
+    for symbol in symbols:
         try:
-            out[symbol] = _chosen(symbol, value, as_of=as_of, newest=newest, last=lambda s=symbol: last.get(s))
+            out[symbol] = _chosen(symbol, cached[symbol], as_of=as_of, newest=newest, last=lambda s=symbol: last.get(s))
         except LookupError:
             out[symbol] = None
     return out

@@ -63,13 +63,6 @@ def cache_latest_prices(client, bars: Iterable[dict], *, ttl_seconds: int) -> in
     return cache_json(client, latest_price_items(bars), ttl_seconds=ttl_seconds)
 
 
-def read_many_json(client, keys: list[str]) -> list[dict | None]:
-    """The JSON values of ``keys`` in one MGET (None for each missing key; all None when ``client`` is None)."""
-    if client is None or not keys:
-        return [None] * len(keys)
-    return [None if raw is None else json.loads(raw) for raw in client.mget(keys)]
-
-
 def read_json(client, key: str) -> dict | None:
     """The JSON value of ``key`` (None when it is missing or expired, or when ``client`` is None: an answer
     asked while Redis is down reads the ledger instead, see ``axiom.insights.ask``)."""
@@ -312,9 +305,10 @@ def stream_start(client, backlog: int) -> str:
 
 
 def read_latest_prices(client, symbols: Sequence[str]) -> dict[str, dict | None]:
-    """Each symbol's ``price:{SYMBOL}:latest`` JSON (None when missing or expired), in one MGET."""
-    if not symbols:
-        return {}
+    """Each symbol's ``price:{SYMBOL}:latest`` JSON (None when missing or expired, or when ``client`` is None: Redis
+    is down), in one MGET."""
+    if client is None or not symbols:
+        return dict.fromkeys(symbols)
     values = client.mget([latest_price_key(s) for s in symbols])
     return {s: None if v is None else json.loads(v) for s, v in zip(symbols, values, strict=True)}
 

@@ -120,3 +120,10 @@ def stamped(conn, session: date, hop: str) -> bool:
     return (
         conn.execute("SELECT 1 FROM session_hop WHERE session = %s AND hop = %s", (session, hop)).fetchone() is not None
     )
+
+
+def moved(conn) -> str:
+    """Changes whenever the live path moves: a hop stamped (the latest prices cached is one), the replay's state
+    or clock moved. Two index reads in one statement."""
+    row = conn.execute("SELECT (SELECT max(at) FROM session_hop), (SELECT max(updated_at) FROM replay)").fetchone()
+    return "|".join(str(v) for v in row)
