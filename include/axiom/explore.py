@@ -72,7 +72,7 @@ def store_status(pg, redis_client, driver, chroma_client, *, window: int) -> dic
     return counts
 
 
-SPREAD_SESSIONS = 60  # an alert's chart: the pair's spread over its last 60 sessions (its z stands on the formation window)
+SPREAD_SESSIONS = 60  # an alert's chart: its pair's spread over the last 60 sessions (z uses the formation window)
 
 
 def live_snapshot(conn, redis_client) -> dict:
