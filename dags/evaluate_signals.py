@@ -35,7 +35,9 @@ def evaluate_signals():
             verdicts = evaluation.evaluate_buy(stores.ledger, request)
             spreads = evaluation.evaluate_divergences(stores.ledger, request)
         print(evaluation.headline(verdicts, spreads))
-        return {"buy": verdicts["periods"], "divergence": spreads["periods"]}
+        # the results are in the ledger (signal_evaluation, signal_outcome): XCom carries their keys and sizes
+        return {"buy": request.key("buy"), "verdicts": verdicts["observations"],
+                "divergence": request.key("divergence"), "divergences": spreads["divergences"]}  # fmt: skip
 
     evaluate()
 
