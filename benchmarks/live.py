@@ -237,7 +237,7 @@ def main() -> None:
         sampler.start()
         summary = replay.replay(pg, redis_client, params, airflow, say=say)
         time.sleep(2)  # the consumer's last reads
-        failed = airflow.run_count("failed")
+        failed = airflow.run_count("failed", since=began)
     finally:
         sampler.stop.set()
         airflow.close()
@@ -253,7 +253,7 @@ def main() -> None:
               f"last 10 {np.median(lags[-10:]):.1f} s")  # fmt: skip
     print(replay.comparison_line(summary["comparison"]))
     sampler.report()
-    print(f"failed DAG runs: {failed}; stream entries pending at the end: {sampler.pending()}")
+    print(f"failed DAG runs since the replay began: {failed}; stream entries pending at the end: {sampler.pending()}")
     doctor = subprocess.run([sys.executable, "-m", "axiom", "doctor"], capture_output=True, text=True)
     print("doctor:", (doctor.stdout.strip().splitlines() or [doctor.stderr.strip()])[-1])
 

@@ -84,9 +84,11 @@ class AirflowRest:
             time.sleep(self.poll_seconds)
         return "timeout"
 
-    def run_count(self, state: str) -> int:
-        """How many runs of every DAG are in ``state`` (``queued``, ``failed``): a replay's backlog, its failures."""
-        return self._checked(self.client.get("/dags/~/dagRuns", params={"state": state, "limit": 1}))["total_entries"]
+    def run_count(self, state: str, *, since: datetime | None = None) -> int:
+        """How many runs of every DAG are in ``state`` (``queued``, ``failed``), of those started ``since`` when given:
+        a replay's backlog, its failures."""
+        params = {"state": state, "limit": 1} | ({"start_date_gte": since.isoformat()} if since else {})
+        return self._checked(self.client.get("/dags/~/dagRuns", params=params))["total_entries"]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         """Every task instance of the run, with its queued, start and end times (what the hop table's
