@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -687,7 +688,22 @@ def divergence_chart(results: dict, path) -> None:
     plt.close(fig)
 
 
+_DRAWING = threading.Lock()
 CHARTS = {"buy": ("evaluation-buy.png", buy_chart), "divergence": ("evaluation-divergence.png", divergence_chart)}
+
+
+def chart_png(conn, kind: str) -> bytes:
+    """The chart of the newest evaluation of ``kind`` in the ledger, as PNG bytes (the page draws it); LookupError
+    before any evaluation of that kind."""
+    import io
+
+    results = ledger.signals.latest_evaluation(conn, kind)
+    if results is None:
+        raise LookupError(f"no {kind} evaluation in the ledger yet: run python -m axiom evaluate")
+    buffer = io.BytesIO()
+    with _DRAWING:  # pyplot's state is the process's: one chart at a time
+        CHARTS[kind][1](results, buffer)
+    return buffer.getvalue()
 
 
 def charts(buy_results: dict, divergence_results: dict, folder) -> list:

@@ -48,7 +48,7 @@ from airflow.sdk._shared.secrets_masker import redact
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from psycopg_pool import ConnectionPool
 from pydantic import AfterValidator, BeforeValidator
 from starlette.concurrency import run_in_threadpool
@@ -363,6 +363,18 @@ def prices(
     symbol: Symbol, s: StoresDep, as_of: AsOf = None, sessions: Annotated[int, Query(ge=2, le=5000)] = 250
 ) -> dict:
     return explore.price_history(s.conn, symbol, as_of, sessions=sessions)
+
+
+@api.get(
+    "/api/evaluation/{kind}.png",
+    summary="The chart of the newest walk-forward evaluation of the buy verdicts or the divergences",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def evaluation_chart(kind: Literal["buy", "divergence"], s: StoresDep) -> Response:
+    from axiom import evaluation  # its statistics stack loads on the first chart asked, not with every api-server
+
+    return Response(evaluation.chart_png(s.conn, kind), media_type="image/png")
 
 
 @api.get("/api/status", summary="Counts per store, and how far each projection is from the ledger")

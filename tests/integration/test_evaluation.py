@@ -105,3 +105,22 @@ def test_the_interval_brackets_the_mean():
     r = evaluation.mean_interval(np.array([0.01, -0.02, 0.03, 0.0, 0.02]))
     assert r["low"] <= r["mean"] <= r["high"] and r["hit_rate"] == pytest.approx(0.6)
     assert evaluation.mean_interval(np.array([])) == {"n": 0}
+
+
+def test_the_page_draws_the_newest_evaluation(evaluated, pg):
+    """The API draws each evaluation's chart from the ledger (a PNG), behind the same authentication."""
+    from airflow.api_fastapi.app import init_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from fastapi.testclient import TestClient
+
+    from axiom_airflow.api import app
+
+    token = init_auth_manager().generate_jwt(SimpleAuthManagerUser(username="axiom-test", role="viewer"))
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        for kind in ("buy", "divergence"):
+            response = client.get(f"/api/evaluation/{kind}.png")
+            assert response.status_code == 200, response.text[:300]
+            assert response.headers["content-type"] == "image/png" and response.content[:8] == b"\x89PNG\r\n\x1a\n"
+        assert client.get("/api/evaluation/other.png").status_code == 422
+    with TestClient(app) as anonymous:
+        assert anonymous.get("/api/evaluation/buy.png").status_code in (401, 403)

@@ -256,3 +256,10 @@ window.addEventListener("resize", () => live.charts.forEach((c) => c.resize()));
 if (params.get("live") === "0") liveState("off", "off (live=0 in the address)");  // a still page: screenshots
 else if (window.EventSource) connectLive();
 else liveState("closed", "this browser has no EventSource: no live updates");
+
+// The newest evaluation's charts, drawn by the api-server from the ledger; a 404 means none has run yet.
+for (const kind of ["buy", "divergence"]) {
+  const img = document.getElementById(`evaluation-${kind}`);
+  img.onerror = () => { img.hidden = true; document.getElementById("evaluation-none").hidden = false; };
+  img.src = `api/evaluation/${kind}.png`;
+}

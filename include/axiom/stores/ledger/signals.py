@@ -138,6 +138,14 @@ def track_record(conn, kind: str, *, as_of) -> dict:
     return out
 
 
+def latest_evaluation(conn, kind: str) -> dict | None:
+    """The results of the newest evaluation of ``kind`` (``buy``, ``divergence``), or None before any."""
+    row = conn.execute(
+        "SELECT results FROM signal_evaluation WHERE kind = %s ORDER BY evaluated_at DESC LIMIT 1", (kind,)
+    ).fetchone()
+    return row[0] if row else None
+
+
 def evaluated_at(conn) -> str | None:
     """When the newest evaluation was kept (part of a kept answer's data version: its track record)."""
     row = conn.execute("SELECT max(evaluated_at) FROM signal_evaluation").fetchone()
