@@ -113,6 +113,12 @@ def jsonable(value):
     return value
 
 
+def ordered(results: dict) -> list[tuple[str, dict]]:
+    """An evaluation's periods in the order it reported them, the whole span first (kept as a list: the ledger's
+    JSONB orders an object's keys its own way)."""
+    return [(name, results["periods"][name]) for name in results.get("order") or list(results["periods"])]
+
+
 def periods(params: EvaluationParams) -> list[tuple[str, date, date]]:
     """The whole span, then each reporting period that overlaps it (clipped to it)."""
     out = [(f"{params.start.year}-{params.end.year}", params.start, params.end)]
@@ -246,9 +252,10 @@ def evaluate_buy(conn, params: EvaluationParams) -> dict:
     """The buy score as a factor against momentum and reversal, per period; each observation's outcome kept."""
     table = buy_table(conn, params)
     scored = table.dropna(subset=["momentum"])  # the same dates and names for every factor
-    results = {"params": params.as_json(), "observations": len(table), "periods": {}}
+    results = {"params": params.as_json(), "observations": len(table), "periods": {}, "order": []}
     for name, first, last in periods(params):
         part = scored[(scored["date"] >= first) & (scored["date"] <= last)]
+        results["order"].append(name)
         results["periods"][name] = {
             "dates": int(part["date"].nunique()),
             "observations": len(part),
@@ -485,14 +492,17 @@ def evaluate_divergences(conn, params: EvaluationParams, alert: AlertParams | No
         "alert": {k: v for k, v in asdict(alert).items() if k != "symbols"},
         "divergences": int((table["group"] == QUALIFIED).sum()) if len(table) else 0,
         "periods": {},
+        "order": [],
         "alerts": [],
     }
     for name, first, last in periods(params):
         part = table[(table["date"] >= first) & (table["date"] <= last)] if len(table) else table
         if part.empty:
+            results["order"].append(name)
             results["periods"][name] = {"n": 0}
             continue
         qualified, pool = part[part["group"] == QUALIFIED], part[part["group"] == MATCHED]
+        results["order"].append(name)
         results["periods"][name] = {
             "qualified": divergence_report(qualified, pool),
             "random": divergence_report(pool, pool.iloc[0:0]),
@@ -552,7 +562,7 @@ def buy_headline(results: dict) -> str:
         f"'Is X a buy?' as a factor: the rule analyst's score at every month-end {p['start']} to {p['end']}, "
         f"against the {p['horizon']}-session return from the next session's close"
     ]
-    for name, r in results["periods"].items():
+    for name, r in ordered(results):
         if not r.get("observations"):
             continue
         lines += [
@@ -589,7 +599,7 @@ def divergence_headline(results: dict) -> str:
         f"sessions; converged = the spread back at its mean within {p['horizon']} sessions; trade after "
         f"{p['cost_bp']:g} bp per leg per side"
     ]
-    for name, r in results["periods"].items():
+    for name, r in ordered(results):
         q = r.get("qualified") or {}
         if not q.get("n"):
             lines.append(f"{name}: no qualified divergence")
@@ -631,7 +641,7 @@ def buy_chart(results: dict, path) -> None:
     """One PNG: mean rank IC (with a 95% band) per factor and period, and the rank IC accumulated over dates."""
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    names = [n for n, r in results["periods"].items() if r.get("observations")]
+    names = [n for n, r in ordered(results) if r.get("observations")]
     x = np.arange(len(names))
     colors = {"score": "#017cee", "momentum": "#1a7f37", "reversal": "#8a6d00"}
     for shift, (factor, title) in enumerate(FACTORS):
@@ -662,7 +672,7 @@ def divergence_chart(results: dict, path) -> None:
     random pairs (bootstrap 95% bands), per period."""
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    names = [n for n, r in results["periods"].items() if (r.get("qualified") or {}).get("n")]
+    names = [n for n, r in ordered(results) if (r.get("qualified") or {}).get("n")]
     x = np.arange(len(names))
     for ax, key, matched_key, title in (
         (left, "converged", "converged", "Spread back at its mean within the horizon (%)"),

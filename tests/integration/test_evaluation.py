@@ -118,6 +118,8 @@ def test_the_page_draws_the_newest_evaluation(evaluated, pg):
     token = init_auth_manager().generate_jwt(SimpleAuthManagerUser(username="axiom-test", role="viewer"))
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         for kind in ("buy", "divergence"):
+            stored = ledger.signals.latest_evaluation(pg, kind)  # JSONB reorders keys: the periods keep their order
+            assert stored["order"] == [name for name, _, _ in evaluation.periods(PARAMS)]
             response = client.get(f"/api/evaluation/{kind}.png")
             assert response.status_code == 200, response.text[:300]
             assert response.headers["content-type"] == "image/png" and response.content[:8] == b"\x89PNG\r\n\x1a\n"
