@@ -721,6 +721,7 @@ def charts(buy_results: dict, divergence_results: dict, folder) -> list:
     from pathlib import Path
 
     paths = []
+    Path(folder).mkdir(parents=True, exist_ok=True)
     for kind, results in (("buy", buy_results), ("divergence", divergence_results)):
         name, draw = CHARTS[kind]
         paths.append(Path(folder) / name)
