@@ -50,7 +50,7 @@ def test_every_path_of_the_app_requires_authentication():
     paths = {r.path for r in app.routes if isinstance(r, APIRoute)}
     assert {"/docs", "/redoc", "/openapi.json", "/api/status", "/"} <= paths
     for path in paths:
-        filled = path.format(symbol="AAPL", dag_id="price_ingestion", run_id="x", name="axiom.js")
+        filled = path.format(symbol="AAPL", dag_id="price_ingestion", run_id="x", name="axiom.js", kind="buy")
         assert anonymous.get(filled).status_code == 401, path
 
 
