@@ -96,9 +96,14 @@ def test_the_evaluated_divergences_are_the_live_alerts(evaluated, pg):
             found["beta"],
             found["pvalue"],
         )
-    # and divergence outcomes are point in time too: an alert's record on a session counts only ended trades
-    first = min(date.fromisoformat(f["id"].split(":")[2]) for f in spreads["alerts"])
-    assert "qualified" not in ledger.signals.track_record(pg, "divergence", as_of=first)
+    # and divergence outcomes are point in time too: the record as of a session counts exactly the outcomes ended by it
+    table = evaluation.divergence_events(pg, PARAMS, alerts.AlertParams())
+    qualified = table[table["group"] == alerts.QUALIFIED]
+    middle = sorted(qualified["date"])[len(qualified) // 2]
+    ended = int((qualified["ended_on"] <= middle).sum())
+    assert 0 < ended < len(qualified)  # some had ended by then, some had not
+    record = ledger.signals.track_record(pg, "divergence", as_of=middle)
+    assert record[alerts.QUALIFIED]["n"] == ended and record[alerts.QUALIFIED]["last_ended"] <= middle.isoformat()
 
 
 def test_the_interval_brackets_the_mean():
