@@ -33,6 +33,7 @@ class Records:
     metadatas: list[dict]
     documents: list[str] | None = None
     embeddings: np.ndarray | None = None
+    reuse: list[str | None] | None = None  # per record, an earlier record whose vector it takes if their texts agree
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -45,6 +46,7 @@ class Records:
             metadatas=self.metadatas,
             documents=self.documents,
             embeddings=self.embeddings,
+            reuse=self.reuse,
             force=force,
         )
 
@@ -57,6 +59,7 @@ class Records:
             metadatas=[self.metadatas[i] for i in rows],
             documents=None if self.documents is None else [self.documents[i] for i in rows],
             embeddings=None if self.embeddings is None else self.embeddings[rows],
+            reuse=None if self.reuse is None else [self.reuse[i] for i in rows],
         )
 
 
@@ -97,16 +100,21 @@ def event_records(conn, event_ids: list[int] | None = None) -> Records:
 
 
 def correlation_records(conn, **scope) -> Records:
-    rows = ledger.correlations.correlations(conn, **scope)
+    """One document per pair, window and calendar month, from the pair's first strong session of the month
+    (``ledger.correlations.pair_months``): what the pair is and why, with no figure that moves from session
+    to session, so a pair strong again next month gets the same text and takes its vector from the last one."""
+    rows = ledger.correlations.pair_months(conn, **scope)
+
+    def key(r, month) -> str:
+        return f"correlation:{r['a']}:{r['b']}:{r['window']}:{month:%Y-%m}"
+
     documents = []
     for r in rows:
-        head = (
-            f"{r['a']} and {r['b']} daily returns correlated at {r['coefficient']:+.2f} over {r['window']}"
-            f" sessions to {r['as_of'].isoformat()}."
-        )
+        direction = "moved together" if r["coefficient"] >= 0 else "moved in opposite directions"
+        head = f"{r['a']} and {r['b']}: daily returns {direction} over {r['window']} sessions."
         documents.append(f"{head} {r['explanation']}" if r["explanation"] else head)
     return Records(
-        ids=[f"correlation:{r['a']}:{r['b']}:{r['window']}:{r['as_of'].isoformat()}" for r in rows],
+        ids=[key(r, r["month"]) for r in rows],
         documents=documents,
         metadatas=[
             {
@@ -115,11 +123,13 @@ def correlation_records(conn, **scope) -> Records:
                 "b": r["b"],
                 "coefficient": r["coefficient"],
                 "window": r["window"],
+                "month": f"{r['month']:%Y-%m}",
                 "as_of": r["as_of"].isoformat(),
                 "epoch_day": epoch_day(r["as_of"]),
             }
             for r in rows
         ],
+        reuse=[key(r, r["previous"]) if r["previous"] else None for r in rows],
     )
 
 
@@ -204,7 +214,7 @@ SPECS = [
         "correlations",
         vectors.correlations,
         lambda c, w: correlation_records(c),
-        lambda c, w: ledger.correlations.correlation_count(c),
+        lambda c, w: ledger.correlations.pair_month_count(c),
     ),
 ]
 

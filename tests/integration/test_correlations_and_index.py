@@ -153,3 +153,44 @@ def test_reruns_change_nothing(built, pg, chroma_client, neo4j_driver):
     assert picture() == before
     changes = dict(pg.execute("SELECT collection, changes FROM index_state").fetchall())
     assert all(c["upserted"] == 0 and c["deleted"] == 0 for c in changes.values())
+
+
+def test_a_month_has_one_document_per_pair_and_known_text_is_not_embedded_again(built, pg, chroma_client, caplog):
+    """A later session of a month already documented moves no document on; an earlier session's matrix makes
+    it the pairs' first strong session of December, so their documents change metadata but keep their text
+    (rules explain the relation, not the day's coefficient) and take the held vectors."""
+    import logging
+
+    collection = chroma_client.get_collection("correlations")
+    december = {(r["a"], r["b"]) for r in ledger.correlations.correlations(pg, window=30, as_ofs=[date(2022, 12, 28)])}
+    earlier = {(r["a"], r["b"]) for r in ledger.correlations.correlations(pg, window=30, as_ofs=[date(2022, 12, 21)])}
+    assert not earlier  # only month-ends and the latest session so far
+    with caplog.at_level(logging.INFO, logger="axiom.stores.vectors"):
+        assert built.dags["correlations"].test(run_conf={**LATEST, "as_of": "2022-12-21"}).state == "success"
+    earlier = {(r["a"], r["b"]) for r in ledger.correlations.correlations(pg, window=30, as_ofs=[date(2022, 12, 21)])}
+    assert earlier & december and earlier - december  # pairs carried on, pairs only strong on the 21st
+    months = ledger.correlations.pair_months(pg, window=30, months=[date(2022, 12, 5)])
+    assert {(r["a"], r["b"]) for r in months} == december | earlier
+    held = collection.get(ids=[f"correlation:{r['a']}:{r['b']}:30:2022-12" for r in months], include=["metadatas"])
+    as_of = {(m["a"], m["b"]): m["as_of"] for m in held["metadatas"]}
+    assert len(as_of) == len(months)
+    assert all(as_of[p] == ("2022-12-21" if p in earlier else "2022-12-28") for p in as_of)
+    carried = [r.getMessage() for r in caplog.records if "vectors taken from earlier records" in r.getMessage()]
+    assert carried == [f"correlations: {len(earlier & december)} of {len(earlier)} vectors taken from earlier records"]
+    assert index.ledger_counts(pg, window=30)["correlations"] == collection.count()
+
+
+def test_edges_no_longer_strong_go_when_the_next_session_is_drawn(built, pg, neo4j_driver):
+    latest = {(r["a"], r["b"]) for r in ledger.correlations.correlations(pg, window=30, as_ofs=[date(2022, 12, 28)])}
+    weak = next((a, b) for a in ("AAPL", "KO") for b in ("XOM", "PG") if (a, b) not in latest)
+    with neo4j_driver.session() as s:  # an edge an earlier session drew, no longer strong on the 28th
+        s.run(
+            "MATCH (a:Stock {symbol: $a}), (b:Stock {symbol: $b})"
+            " CREATE (a)-[:CORRELATED_WITH {window: 30, coefficient: 0.75, run_id: -1}]->(b)",
+            a=weak[0],
+            b=weak[1],
+        )
+    assert built.dags["correlations"].test(run_conf={**LATEST, "as_of": "2022-12-28"}).state == "success"
+    with neo4j_driver.session() as s:
+        edges = s.run("MATCH (a)-[r:CORRELATED_WITH {window: 30}]->(b) RETURN a.symbol AS a, b.symbol AS b").data()
+    assert {(e["a"], e["b"]) for e in edges} == latest

@@ -78,7 +78,7 @@ CLASSIFY_TOOL = {
 }
 EXPLAIN_TOOL = {
     "name": "explain_correlation",
-    "description": "Explain in one or two sentences why two stocks' daily returns are correlated.",
+    "description": "Explain in one or two sentences why two stocks' daily returns move together or apart.",
     "input_schema": {
         "type": "object",
         "properties": {"explanation": {"type": "string", "maxLength": 1000}},
@@ -220,13 +220,12 @@ class ClaudeAnalyst:
         }
         return self._call(CLASSIFY_TOOL, payload, check_classification)
 
-    def explain_correlation(self, a: Company, b: Company, coefficient: float, context: dict) -> str:
+    def explain_correlation(self, a: Company, b: Company, direction: int, window: int) -> str:
+        moved = "move together" if direction >= 0 else "move in opposite directions"
         payload = {
-            "task": "Why are these two stocks' daily returns correlated at this coefficient?",
+            "task": f"Why do these two stocks' daily returns {moved} over {window}-session windows?",
             "a": _company(a),
             "b": _company(b),
-            "coefficient": round(coefficient, 4),
-            "context": context,
         }
         return self._call(EXPLAIN_TOOL, payload, check_explanation)
 

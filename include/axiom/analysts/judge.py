@@ -191,11 +191,12 @@ class Judge:
             decode=lambda out: Classification(**out),
         )
 
-    def explain_correlations(self, pairs: Sequence[tuple[Company, Company, float, dict]]) -> list[Judgement[str]]:
+    def explain_correlations(self, pairs: Sequence[tuple[Company, Company, int, int]]) -> list[Judgement[str]]:
+        """Why each pair (a, b, direction +1/-1, window in sessions) moves together or apart."""
         return self.ask_many(
             "explain_correlation",
             pairs,
-            payload=lambda p: {"a": asdict(p[0]), "b": asdict(p[1]), "coefficient": round(p[2], 6), "context": p[3]},
+            payload=lambda p: {"a": asdict(p[0]), "b": asdict(p[1]), "direction": p[2], "window": p[3]},
             call=lambda analyst, p: analyst.explain_correlation(*p),
             encode=lambda text: {"explanation": text},
             decode=lambda out: out["explanation"],

@@ -122,8 +122,7 @@ class RuleBasedAnalyst:
         }
         return check_classification(answer)
 
-    def explain_correlation(self, a: Company, b: Company, coefficient: float, context: dict) -> str:
-        window = context.get("window", "the")
+    def explain_correlation(self, a: Company, b: Company, direction: int, window: int) -> str:
         if a.industry == b.industry:
             shared = f"both are {a.industry} companies in {a.sector}, exposed to the same demand and costs"
         elif a.sector == b.sector:
@@ -132,8 +131,8 @@ class RuleBasedAnalyst:
             shared = (
                 f"they share no industry or sector ({a.sector}; {b.sector}): broad market moves are the likely link"
             )
-        direction = "moved together" if coefficient >= 0 else "moved in opposite directions"
-        return f"{a.symbol} and {b.symbol} {direction} (r = {coefficient:+.2f} over {window} sessions): {shared}."
+        moved = "move together" if direction >= 0 else "move in opposite directions"
+        return f"{a.symbol} and {b.symbol} {moved} over {window}-session windows: {shared}."
 
     def answer(self, question: str, facts: dict) -> Verdict:
         answer = {"buy": _buy, "rotation": _rotation, "cascade": _cascade, "like": _like}[question](facts)

@@ -149,7 +149,8 @@ def _run_rows(conn, run_id: int, *, latest_only: bool) -> list[dict]:
 
 
 def explain(conn, run_id: int, *, judge: Judge) -> dict:
-    """The analyst's explanation of each significant pair at the run's latest as-of (cached)."""
+    """The analyst's explanation of each significant pair at the run's latest as-of: why the two move together
+    (or apart), asked once per pair, direction and window (cached), not again each session its coefficient moves."""
     rows = _run_rows(conn, run_id, latest_only=True)
     known = {c.symbol: c for c in ledger.companies.latest_companies(conn)}
 
@@ -157,15 +158,7 @@ def explain(conn, run_id: int, *, judge: Judge) -> dict:
         return known.get(symbol) or Company(symbol, symbol, "unknown", "unknown")
 
     judgements = judge.explain_correlations(
-        [
-            (
-                company(r["a"]),
-                company(r["b"]),
-                r["coefficient"],
-                {"window": r["window"], "as_of": r["as_of"].isoformat(), "observations": r["observations"]},
-            )
-            for r in rows
-        ]
+        [(company(r["a"]), company(r["b"]), 1 if r["coefficient"] >= 0 else -1, r["window"]) for r in rows]
     )
     ledger.correlations.set_explanations(
         conn, [(r, (j.value, j.analyst, j.model, j.prompt_version)) for r, j in zip(rows, judgements, strict=True)]
@@ -189,7 +182,7 @@ def graph_correlations(conn, run_id: int, *, driver) -> int:
         )
         return 0
     rows = _run_rows(conn, run_id, latest_only=True)
-    graph.merge_correlations(driver, rows, symbols=list(scope.symbols), window=scope.window)
+    graph.merge_correlations(driver, rows, symbols=list(scope.symbols), window=scope.window, run_id=run_id)
     log.info("run %d: %d CORRELATED_WITH edges (window %d)", run_id, len(rows), scope.window)
     return len(rows)
 
@@ -234,10 +227,11 @@ def matrix_items(conn, symbols: list[str], *, window: int, as_of: date) -> dict[
 
 
 def vectorise(conn, run_id: int, *, chroma_client) -> int:
-    """One Chroma document per stored pair and as-of of the run."""
+    """The Chroma documents of the months of the run's as-of dates: one per pair and month, so a session
+    adds documents only for pairs first strong this month (``index.correlation_records``)."""
     scope = ledger.runs.scope(conn, run_id)
     records = index.correlation_records(
-        conn, window=scope.window, as_ofs=list(scope.as_ofs), symbols=list(scope.symbols)
+        conn, window=scope.window, months=list(scope.as_ofs), symbols=list(scope.symbols)
     )
     written = records.upsert(vectors.correlations(chroma_client))
     ledger.runs.add_stats(conn, run_id, {"vectorised": written})

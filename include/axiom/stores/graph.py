@@ -149,20 +149,20 @@ def merge_events(driver, events: list[dict], exposures: list[dict], *, batch_siz
     return len(events)
 
 
-DROP_STALE_CORRELATIONS = """
-MATCH (a:Stock)-[r:CORRELATED_WITH {window: $window}]-(b:Stock)
-WHERE a.symbol IN $symbols AND b.symbol IN $symbols AND NOT [a.symbol, b.symbol] IN $keep
-  AND NOT [b.symbol, a.symbol] IN $keep
-DELETE r
-"""
-
 MERGE_CORRELATIONS = """
 UNWIND $rows AS row
 MERGE (a:Stock {symbol: row.a})
 MERGE (b:Stock {symbol: row.b})
 MERGE (a)-[r:CORRELATED_WITH {window: row.window}]->(b)
 SET r.coefficient = row.coefficient, r.as_of = row.as_of, r.explanation = row.explanation,
-    r.observations = row.observations
+    r.observations = row.observations, r.run_id = $run_id
+"""
+
+# after the merge, an edge among these symbols not drawn by this run is no longer strong
+DROP_STALE_CORRELATIONS = """
+MATCH (a:Stock)-[r:CORRELATED_WITH {window: $window}]->(b:Stock)
+WHERE a.symbol IN $symbols AND b.symbol IN $symbols AND (r.run_id IS NULL OR r.run_id <> $run_id)
+DELETE r
 """
 
 
@@ -177,14 +177,16 @@ def latest_correlation_as_of(driver, window: int):
     return None if row["as_of"] is None else row["as_of"].to_native()
 
 
-def merge_correlations(driver, rows: list[dict], *, symbols: list[str], window: int, batch_size: int = 1000) -> int:
-    """CORRELATED_WITH edges (one per pair and window, a < b) for the latest as-of; stale ones removed."""
-    keep = [[r["a"], r["b"]] for r in rows]
+def merge_correlations(
+    driver, rows: list[dict], *, symbols: list[str], window: int, run_id: int, batch_size: int = 1000
+) -> int:
+    """CORRELATED_WITH edges (one per pair and window, a < b) for the latest as-of, each stamped with the run
+    that drew it; the edges among ``symbols`` that this run did not draw go, in the same transaction."""
 
-    def replace_correlations(tx) -> None:  # stale edges go and new ones come in one transaction
-        tx.run(DROP_STALE_CORRELATIONS, symbols=symbols, keep=keep, window=window).consume()
+    def replace_correlations(tx) -> None:
         for batch in _batches(rows, batch_size):
-            tx.run(MERGE_CORRELATIONS, rows=batch).consume()
+            tx.run(MERGE_CORRELATIONS, rows=batch, run_id=run_id).consume()
+        tx.run(DROP_STALE_CORRELATIONS, symbols=symbols, window=window, run_id=run_id).consume()
 
     with driver.session() as session:
         session.execute_write(replace_correlations)

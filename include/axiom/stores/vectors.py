@@ -258,6 +258,7 @@ def upsert_changed(
     metadatas: Sequence[dict],
     embeddings=None,
     documents=None,
+    reuse: Sequence[str | None] | None = None,
     batch_size: int = 4000,
     force: bool = False,
 ) -> int:
@@ -266,7 +267,9 @@ def upsert_changed(
 
     Each record's metadata carries ``digest``, a hash of its metadata, document and vector, so
     an unchanged record is recognised by one metadata read per batch, without reading vectors
-    back or comparing floats that a server may print differently.
+    back or comparing floats that a server may print differently. A changed record whose text is the one
+    already held under its id, or under its ``reuse`` id (an earlier record), takes that vector instead of
+    being embedded again: only new text is embedded.
     """
     stamped = [
         {
@@ -286,14 +289,47 @@ def upsert_changed(
         log.info("%s: %d of %d records unchanged", collection.name, len(ids) - len(changed), len(ids))
     if not changed:
         return 0
-    return upsert(
-        collection,
-        [ids[i] for i in changed],
-        embeddings=None if embeddings is None else embeddings[changed],
-        metadatas=[stamped[i] for i in changed],
-        documents=None if documents is None else [documents[i] for i in changed],
-        batch_size=batch_size,
-    )
+    carried: dict[int, list[float]] = {}
+    if documents is not None and embeddings is None and not force:  # a forced write embeds every text anew
+        earlier = {i: [ids[i]] if ids[i] in held else [] for i in changed}
+        for i in changed if reuse is not None else ():
+            earlier[i] += [reuse[i]] if reuse[i] else []
+        carried = _carried_vectors(collection, earlier, documents, batch_size)
+        if carried:
+            log.info("%s: %d of %d vectors taken from earlier records", collection.name, len(carried), len(changed))
+
+    def write(part: list[int], vectors_) -> None:
+        upsert(
+            collection,
+            [ids[i] for i in part],
+            embeddings=vectors_,
+            metadatas=[stamped[i] for i in part],
+            documents=None if documents is None else [documents[i] for i in part],
+            batch_size=batch_size,
+        )
+
+    if carried:
+        write(list(carried), np.array(list(carried.values())))
+    embedded = [i for i in changed if i not in carried]
+    if embedded:
+        write(embedded, None if embeddings is None else embeddings[embedded])
+    return len(changed)
+
+
+def _carried_vectors(collection, earlier: dict[int, list[str]], documents, batch_size: int) -> dict[int, list[float]]:
+    """Record index -> the vector of the first of its ``earlier`` records (ids) that holds the same text."""
+    wanted = sorted({key for keys in earlier.values() for key in keys})
+    held: dict[str, tuple[str, list[float]]] = {}
+    for start in range(0, len(wanted), batch_size):
+        got = collection.get(ids=wanted[start : start + batch_size], include=["documents", "embeddings"])
+        held.update((key, (doc, emb)) for key, doc, emb in zip(got["ids"], got["documents"], got["embeddings"],
+                                                                strict=True))  # fmt: skip
+    carried = {}
+    for i, keys in earlier.items():
+        same = [held[key][1] for key in keys if key in held and held[key][0] == documents[i]]
+        if same:
+            carried[i] = same[0]
+    return carried
 
 
 def _pages(collection, *, include: list[str], batch_size: int = 4000):

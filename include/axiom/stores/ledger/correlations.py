@@ -99,5 +99,47 @@ def pairs_of(conn, symbol: str, *, window: int, as_of: date, limit: int) -> tupl
     return rows[0][0], pairs
 
 
-def correlation_count(conn) -> int:
-    return conn.execute("SELECT count(*) FROM correlation").fetchone()[0]
+# each pair's first strong session of each calendar month (the pair-month's one document in Chroma), with the
+# month of the pair's previous pair-month (whose document's vector a new one reuses when their texts agree):
+# a live evening adds a document for a pair only when it is first strong in a month, not every session
+PAIR_MONTHS_SQL = (
+    "SELECT f.*, (SELECT date_trunc('month', max(p.as_of))::date FROM correlation p"
+    '  WHERE p.a = f.a AND p.b = f.b AND p."window" = f."window" AND p.as_of < f.month) AS previous'
+    " FROM (SELECT DISTINCT ON (a, b, \"window\", date_trunc('month', as_of))"
+    "  a, b, \"window\", date_trunc('month', as_of)::date AS month, as_of, coefficient, observations, explanation"
+    "  FROM correlation"
+    '  WHERE (%(window)s::int IS NULL OR "window" = %(window)s)'
+    "  AND (%(months)s::date[] IS NULL OR (as_of >= %(first)s AND as_of < %(last)s::date + interval '1 month'"
+    "   AND date_trunc('month', as_of)::date = ANY(%(months)s)))"
+    "  AND (%(symbols)s::text[] IS NULL OR (a = ANY(%(symbols)s) AND b = ANY(%(symbols)s)))"
+    "  ORDER BY a, b, \"window\", date_trunc('month', as_of), as_of) f"
+    " ORDER BY f.month, f.a, f.b"
+)
+
+
+def pair_months(
+    conn, *, window: int | None = None, months: list[date] | None = None, symbols: list[str] | None = None
+) -> list[dict]:
+    """Each pair's first strong row of each calendar month (``month``: its first day), with ``previous``, the
+    first day of the pair's previous month with a strong row (None when there is none); optionally of one
+    window, some months (any day of each) and pairs within ``symbols``."""
+    months = None if months is None else sorted({d.replace(day=1) for d in months})
+    rows = conn.execute(
+        PAIR_MONTHS_SQL,
+        {
+            "window": window,
+            "months": months,
+            "first": months[0] if months else None,
+            "last": months[-1] if months else None,
+            "symbols": None if symbols is None else list(symbols),
+        },
+    ).fetchall()
+    columns = ("a", "b", "window", "month", "as_of", "coefficient", "observations", "explanation", "previous")
+    return [dict(zip(columns, r, strict=True)) for r in rows]
+
+
+def pair_month_count(conn) -> int:
+    """How many pair-months ``pair_months`` gives over the whole table."""
+    return conn.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT a, b, \"window\", date_trunc('month', as_of) FROM correlation) m"
+    ).fetchone()[0]
