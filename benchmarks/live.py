@@ -4,7 +4,8 @@ time from its release to each hop of the live path, p50 and p99 over the session
 
     released -> ledger committed (price_ingestion.load) -> price:{S}:latest set (cache_latest) -> price_updates
     published (announce) -> divergence_alerts run started -> first alert in signal:stream (its entry id's time)
-    -> read by a stream consumer (a consumer group of this benchmark) [-> read by the page's live client]
+    -> read by a stream consumer (a consumer group of this benchmark) -> read by the page's live client (the
+    SSE route the page's EventSource reads, with its reconnection), and when the page's snapshot showed the session
 
 and the share of each hop that is Airflow's own (scheduling, queueing and task start-up): the part of the
 hop's interval in which no Axiom step was working (each step's work is stamped with its session in
@@ -66,6 +67,48 @@ class StreamReader(threading.Thread):
             for _, signal in entries:
                 self.read.setdefault(ledger.signals.signal_id(signal), now)
             cache.acknowledge(self.client, GROUP, [e for e, _ in entries])
+
+
+class PageReader(threading.Thread):
+    """The page's live client as the browser runs it: ``/axiom/api/live`` (SSE) with the replay's token,
+    reconnecting after its last event id when a stream ends. Stamps when each alert arrived and when a
+    snapshot first showed each session."""
+
+    def __init__(self, base_url: str, headers: dict) -> None:
+        super().__init__(daemon=True)
+        self.url, self.headers = f"{base_url}/axiom/api/live", headers
+        self.alerts: dict[str, float] = {}
+        self.sessions: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import json
+
+        import httpx
+
+        last = None
+        while not self.stop.is_set():
+            headers = self.headers | ({"Last-Event-ID": last} if last else {})
+            try:
+                with httpx.stream("GET", self.url, headers=headers, timeout=httpx.Timeout(10, read=60)) as response:
+                    event: dict = {}
+                    for line in response.iter_lines():
+                        if self.stop.is_set():
+                            return
+                        if line and not line.startswith(":"):
+                            name, _, value = line.partition(":")
+                            event[name] = value.strip()
+                        elif not line and "data" in event:
+                            now, data = time.time(), json.loads(event["data"])
+                            last = event.get("id", last)
+                            if event.get("event") == "alert":
+                                self.alerts.setdefault(data["id"], now)
+                            elif event.get("event") == "snapshot" and data.get("session"):
+                                self.sessions.setdefault(data["session"], now)
+                            event = {}
+            except httpx.HTTPError:
+                pass
+            self.stop.wait(1)
 
 
 def tree(pid: int) -> list[int]:
@@ -152,14 +195,19 @@ def covered(intervals: list[tuple[float, float]], start: float, end: float) -> f
     return total
 
 
-def table(pg, redis_client, reader: StreamReader, sessions: list[date]) -> list[tuple]:
+def table(pg, redis_client, reader: StreamReader, page: PageReader, sessions: list[date]) -> list[tuple]:
     """Per hop: p50 and p99 seconds after the release, and the Airflow share of the hop's own interval."""
     hops = ledger.live.hops(pg, sessions[0], sessions[-1])
     entries = {}
     for entry_id, fields in redis_client.xrange(cache.SIGNAL_STREAM):
         signal_id = fields.get(b"id", b"").decode()
         entries.setdefault(signal_id, int(entry_id.decode().split("-")[0]) / 1000)
-    rows = {label: [] for label, _ in HOPS} | {"first alert streamed": [], "read by a stream consumer": []}
+    rows = {label: [] for label, _ in HOPS} | {
+        "first alert streamed": [],
+        "read by a stream consumer": [],
+        "read by the page's live client": [],
+        "page shows the session": [],
+    }
     airflow = {label: [] for label in rows}
     for session in sessions:
         stamped = hops.get(session, {})
@@ -179,6 +227,10 @@ def table(pg, redis_client, reader: StreamReader, sessions: list[date]) -> list[
             marks.append(("first alert streamed", entries[first]))
             if first in reader.read:
                 marks.append(("read by a stream consumer", reader.read[first]))
+            if first in page.alerts:
+                rows["read by the page's live client"].append(page.alerts[first] - t0)
+        if session.isoformat() in page.sessions:
+            rows["page shows the session"].append(page.sessions[session.isoformat()] - t0)
         previous = t0
         for label, at in marks:
             rows[label].append(at - t0)
@@ -219,6 +271,9 @@ def main() -> None:
     subprocess.run([ROOT / "scripts" / "services.sh", "start-airflow-test"], check=True)
     reader = StreamReader()
     reader.start()
+    airflow = AirflowRest()
+    page = PageReader(airflow.base_url, {"Authorization": airflow.client.headers["Authorization"]})
+    page.start()
     lags: list[float] = []
 
     def say(line: str) -> None:
@@ -230,7 +285,6 @@ def main() -> None:
         first=todo[0], last=todo[-1], source=args.source, symbols=symbols,
         every_seconds=replay.parse_every(args.every), history_from=date.fromisoformat(args.history_from),
     )  # fmt: skip
-    airflow = AirflowRest()
     sampler = Sampler(AirflowRest(), connections.redis(), lags, args.sample)
     began = datetime.now(UTC)
     try:
@@ -242,11 +296,12 @@ def main() -> None:
         sampler.stop.set()
         airflow.close()
         reader.stop.set()
+        page.stop.set()
         subprocess.run([ROOT / "scripts" / "services.sh", "stop-airflow"], check=False)  # the one it started
     print(f"\nAxiom live, {len(symbols)} {args.source} symbols, {len(todo)} sessions from {todo[0]} to {todo[-1]}, "
           f"one every {params.every_seconds:g} s (started {began:%H:%M} UTC)")  # fmt: skip
     print(f"{'hop (seconds after the release)':34s} {'n':>4s} {'p50':>7s} {'p99':>7s}  Airflow's share of the hop")
-    for label, n, p50, p99, share in table(pg, redis_client, reader, todo):
+    for label, n, p50, p99, share in table(pg, redis_client, reader, page, todo):
         print(f"{label:34s} {n:4d} {p50:7.1f} {p99:7.1f}  {share:6.0%}")
     if len(lags) >= 20:
         print(f"lag behind the clock: first 10 sessions median {np.median(lags[:10]):.1f} s, "

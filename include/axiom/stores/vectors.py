@@ -132,7 +132,9 @@ def market_events(client):
 
 
 def correlations(client):
-    return text_collection(client, CORRELATIONS, "strong correlations with their explanations, one per pair and as-of")
+    return text_collection(
+        client, CORRELATIONS, "strong correlations with their explanations, one per pair, window and month"
+    )
 
 
 def connect(
