@@ -1,7 +1,8 @@
 """Pipeline 5 — semantic index: started by any pipeline's Asset, it verifies every Chroma collection
 against the ledger. Each collection has one writer, the pipeline that owns its source table; the
 index repairs a collection only when it may have drifted (its count differs from the ledger's, or
-a run of its pipeline did not succeed), and reports what it found and changed.
+a run of its pipeline did not succeed), leaves one whose pipeline is writing it to that run (whose
+announcement starts the next verification), and reports what it found and changed.
 """
 
 from __future__ import annotations
@@ -34,12 +35,17 @@ def semantic_index():
             )
         return {"collection": collection, **changes}
 
+    def state(c: dict) -> str:
+        if "writer" in c:
+            return f"left to run {c['writer']}, still writing it"
+        return "repaired" if c["repaired"] else "in line"
+
     @task
     def report(changes: list[dict]) -> None:
         for c in changes:
             print(
                 f"{c['collection']:<15} upserted {c['upserted']:>6}  deleted {c['deleted']:>6}  "
-                f"ledger {c['ledger']:>7}  chroma {c['chroma']:>7}  {'repaired' if c['repaired'] else 'in line'}"
+                f"ledger {c['ledger']:>7}  chroma {c['chroma']:>7}  {state(c)}"
             )
 
     report(verify.expand(collection=[s.collection for s in index.SPECS]))

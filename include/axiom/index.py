@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -231,16 +231,26 @@ def repair(conn, chroma_client, spec: IndexSpec, *, window: int) -> dict:
     return {"upserted": written, "deleted": len(stale), "ledger": len(records), "chroma": collection.count()}
 
 
+WRITING_FOR = timedelta(hours=2)  # a pipeline run still 'running' after this long is taken to have died
+
+
 def verify(conn, chroma_client, spec: IndexSpec, *, window: int) -> dict:
     """Check one collection against the ledger; repair it only when it may have drifted. Return what changed.
 
     It may have drifted when its count differs from the ledger's or a run of its pipeline since the
-    last verification did not succeed (so its vectorise step may not have run).
+    last verification did not succeed (so its vectorise step may not have run). While a run of its
+    pipeline is writing (for less than ``WRITING_FOR``), the collection is left to that run: repairing
+    it beside the run would embed the same documents twice, and the run's announcement starts the next
+    verification.
     """
-    settled = ledger.runs.settled_through(conn, spec.pipeline)
-    state = ledger.index_state.get(conn, spec.collection)
     expected = spec.count(conn, window)
     held = spec.open(chroma_client).count()
+    writing = ledger.runs.writing_run(conn, spec.pipeline, within=WRITING_FOR)
+    if writing is not None:
+        log.info("%s: left to run %d of %s, which is writing it", spec.collection, writing, spec.pipeline)
+        return {"upserted": 0, "deleted": 0, "ledger": expected, "chroma": held, "repaired": False, "writer": writing}
+    settled = ledger.runs.settled_through(conn, spec.pipeline)
+    state = ledger.index_state.get(conn, spec.collection)
     suspect = state is None or not ledger.runs.all_succeeded_between(conn, spec.pipeline, state.verified_run, settled)
     if held == expected and not suspect:
         changes = {"upserted": 0, "deleted": 0, "ledger": expected, "chroma": held, "repaired": False}

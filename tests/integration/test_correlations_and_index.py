@@ -194,3 +194,18 @@ def test_edges_no_longer_strong_go_when_the_next_session_is_drawn(built, pg, neo
     with neo4j_driver.session() as s:
         edges = s.run("MATCH (a)-[r:CORRELATED_WITH {window: 30}]->(b) RETURN a.symbol AS a, b.symbol AS b").data()
     assert {(e["a"], e["b"]) for e in edges} == latest
+
+
+def test_a_collection_its_pipeline_is_writing_is_left_to_that_run(built, pg, chroma_client):
+    """Repairing beside the writer would embed its documents twice; once the writer ends (here: fails), the
+    next verification repairs what it left."""
+    spec = index.spec("correlations")
+    collection = chroma_client.get_collection("correlations")
+    whole = collection.count()
+    collection.delete(ids=collection.get(limit=3, include=[])["ids"])  # what a writer has not written yet
+    run_id = ledger.runs.start_run(pg, pipeline="correlations", provider="ledger", params={})
+    deferred = index.verify(pg, chroma_client, spec, window=30)
+    assert deferred["writer"] == run_id and not deferred["repaired"] and collection.count() == whole - 3
+    ledger.runs.finish(pg, run_id, "failed", {"failure": "stopped by the test"})
+    repaired = index.verify(pg, chroma_client, spec, window=30)
+    assert repaired["repaired"] and repaired["upserted"] == 3 and collection.count() == whole

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from psycopg.types.json import Jsonb
@@ -172,6 +172,16 @@ def settled_through(conn, pipeline: str) -> int:
         " (SELECT max(run_id) FROM ingestion_run WHERE pipeline = %s), 0)",
         (pipeline, pipeline),
     ).fetchone()[0]
+
+
+def writing_run(conn, pipeline: str, *, within: timedelta) -> int | None:
+    """The newest run of ``pipeline`` still running that started less than ``within`` ago (None when none):
+    one running longer is taken to have died without saying so."""
+    row = conn.execute(
+        "SELECT max(run_id) FROM ingestion_run WHERE pipeline = %s AND status = 'running' AND started_at > now() - %s",
+        (pipeline, within),
+    ).fetchone()
+    return row[0]
 
 
 def all_succeeded_between(conn, pipeline: str, after: int, through: int) -> bool:
