@@ -23,7 +23,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from axiom.analytics.pairs import FORMATION, pair_stats, trade
+from axiom.analytics.pairs import FORMATION, SCREEN_MARGIN, pair_stats, rolling_z, trade
 from axiom.delivery import headline
 from axiom.insights.common import record_words
 from axiom.reads import wide
@@ -137,7 +137,12 @@ def divergences(closes, pairs: list[dict], session: date, params: AlertParams) -
 
 def divergence(pair: dict, a: np.ndarray, b: np.ndarray, session: date, params: AlertParams) -> dict | None:
     """The alert of ``pair`` on ``session`` from its aligned closes ending on it, or None when it does not
-    qualify: the one decision the live alerts and the walk-forward evaluation share."""
+    qualify: the one decision the live alerts and the walk-forward evaluation share. The spread's z in closed
+    form screens first: cointegration and half-life (milliseconds a pair) only for a pair whose |z| may pass."""
+    if len(a) >= params.formation and len(b) >= params.formation:
+        z = rolling_z(a[-params.formation :], b[-params.formation :], params.formation)[-1]
+        if np.isfinite(z) and abs(z) < params.z_threshold - SCREEN_MARGIN:
+            return None
     stats = pair_stats(a, b, params.formation)
     if stats is None or not params.qualifies(stats):
         return None

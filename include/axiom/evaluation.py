@@ -37,7 +37,7 @@ import pandas as pd
 from axiom.alerts import MATCHED, QUALIFIED, AlertParams, divergence
 from axiom.analysts.rules import RuleBasedAnalyst, buy_score
 from axiom.analytics.correlation import month_ends
-from axiom.analytics.pairs import pair_stats, rolling_z
+from axiom.analytics.pairs import SCREEN_MARGIN, pair_stats, rolling_z
 from axiom.analytics.patterns import pattern_vector, weekly_pattern_vectors
 from axiom.insights import buy
 from axiom.reads import MIN_HISTORY, wide
@@ -381,7 +381,8 @@ def divergence_events(conn, params: EvaluationParams, alert: AlertParams, *, con
             r = both.pct_change()
             correlated = r[sa].rolling(CORRELATION_SESSIONS).corr(r[sb]).shift(1).abs() >= alert.min_coefficient
             span = (both.index >= first) & (both.index <= last)
-            screen = span & (np.abs(z) >= alert.z_threshold - 1e-6)  # the closed form screens; the function decides
+            # the closed form screens; the function decides
+            screen = span & (np.abs(z) >= alert.z_threshold - SCREEN_MARGIN)
             pair = {"a": sa, "b": sb, "coefficient": None}
             for t in np.flatnonzero(screen):
                 found = None

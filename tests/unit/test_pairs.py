@@ -137,3 +137,33 @@ def test_information_coefficients_match_scipy_per_date():
 def test_terciles_share_ties():
     table = pd.DataFrame({"date": [date(2020, 1, 31)] * 6, "score": [1.0, 1.0, 2.0, 3.0, 3.0, 3.0]})
     assert terciles(table, "score").tolist() == [1, 1, 2, 3, 3, 3]
+
+
+def test_the_live_screen_changes_no_decision():
+    """``alerts.divergence`` skips the full statistics when the closed-form z is below the threshold: on pairs
+    whose z lands on either side of it (and on it), the alerts are those of the full statistics alone."""
+    from axiom.alerts import divergence
+
+    rng = np.random.default_rng(11)
+    params, session = AlertParams(), date(2020, 3, 2)
+    decided = {True: 0, False: 0}
+    for _ in range(400):
+        common = np.cumsum(rng.normal(0, 0.01, 200))
+        spread = np.zeros(200)  # mean-reverting, a half-life of about 5 sessions
+        for t in range(1, 200):
+            spread[t] = 0.87 * spread[t - 1] + rng.normal(0, 0.01)
+        la, lb = common + spread, common.copy()
+        la[-1] += rng.normal(0, 0.03)
+        a, b = np.exp(la), np.exp(lb)
+        stats = pair_stats(a, b, params.formation)
+        full = stats is not None and params.qualifies(stats)
+        found = divergence({"a": "A", "b": "B", "coefficient": 0.9}, a, b, session, params)
+        assert (found is not None) == full
+        decided[full] += 1
+        if full:
+            edge = (a, b, stats)
+    assert decided[True] > 10 and decided[False] > 100
+    # a qualifying pair whose |z| is exactly the threshold still alerts (the screen keeps a margin)
+    a, b, stats = edge
+    at = AlertParams(z_threshold=abs(stats.z))
+    assert at.qualifies(stats) and divergence({"a": "A", "b": "B", "coefficient": 0.9}, a, b, session, at)

@@ -92,6 +92,9 @@ def pair_stats(a: np.ndarray, b: np.ndarray, formation: int = FORMATION) -> Pair
     )
 
 
+SCREEN_MARGIN = 1e-6  # rolling_z agrees with pair_stats' z to ~1e-12: a pair this far below a threshold is below it
+
+
 def rolling_z(a: np.ndarray, b: np.ndarray, formation: int = FORMATION) -> np.ndarray:
     """For every session t, ``pair_stats(a[:t+1], b[:t+1]).z`` computed in one pass (NaN before a full window):
     the evaluation's cheap screen for sessions worth the full statistics, the same OLS in closed form."""
