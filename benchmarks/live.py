@@ -26,6 +26,7 @@ tenth (flat means no backlog; the soak's goal: memory grows at most 10 %), the f
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import httpx
 import numpy as np
 
 from axiom import connections, replay
@@ -82,10 +84,6 @@ class PageReader(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        import json
-
-        import httpx
-
         last = None
         while not self.stop.is_set():
             headers = self.headers | ({"Last-Event-ID": last} if last else {})

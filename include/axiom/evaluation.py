@@ -498,12 +498,11 @@ def evaluate_divergences(conn, params: EvaluationParams, alert: AlertParams | No
     }
     for name, first, last in periods(params):
         part = table[(table["date"] >= first) & (table["date"] <= last)] if len(table) else table
+        results["order"].append(name)
         if part.empty:
-            results["order"].append(name)
             results["periods"][name] = {"n": 0}
             continue
         qualified, pool = part[part["group"] == QUALIFIED], part[part["group"] == MATCHED]
-        results["order"].append(name)
         results["periods"][name] = {
             "qualified": divergence_report(qualified, pool),
             "random": divergence_report(pool, pool.iloc[0:0]),
