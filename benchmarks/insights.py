@@ -6,9 +6,10 @@ For each question ("is X a buy?", rotation, cascade, like) it times ``--calls`` 
 minimal queries each answer needs issued straight to each client with no Axiom code around them: the
 Redis GETs, the PostgreSQL statements, the Cypher reads, and Chroma's *unfiltered* nearest-neighbour query
 of the same vector (the filtered query the answer avoids would hide its cost). Each answer needs each
-read once: the as-of session (span and history of the symbol), the data version, the question's own
-reads, the analyst cache lookup; a candidate's price comes from the closes already read unless the
-as-of is the newest session (then one MGET). The query vectors are computed outside the timings.
+read once: the as-of session (span and history of the symbol), the data version (the pipelines' newest
+runs, the newest evaluation), the question's own reads ("is X a buy?": its track record too), the analyst
+cache lookup; a candidate's price comes from the closes already read unless the as-of is the newest
+session (then one MGET). The query vectors are computed outside the timings.
 
 It prints per question the p50 and p99 of both, the p50 per store of each, and the ratio of the p50s
 (goal: at most 1.5x). ``benchmarks/scale.py`` prints the same table at each universe size, with the
@@ -83,23 +84,25 @@ class Raw:
 
     def session(self, request: Request, symbol: str | None) -> None:
         """The reads every answer starts with: the as-of session (the span gives the newest session, then
-        the history before the as-of) and the data version (each pipeline's newest run)."""
+        the history before the as-of) and the data version (each pipeline's newest run, the newest evaluation)."""
         self.sql(ledger.prices.SESSION_SPAN_SQL, (symbol, symbol))
         until = utc_midnight(request.as_of + timedelta(days=1))
         statement = ledger.prices.LAST_SESSIONS_SQL if symbol is None else ledger.prices.SYMBOL_SESSIONS_SQL
         self.sql(statement, {"until": until, "symbol": symbol, "count": MIN_HISTORY})
         self.pg(ledger.runs.newest_runs)
+        self.pg(ledger.signals.evaluated_at)
 
     def judge(self) -> None:
         self.sql(ledger.judgements.LOOKUP_SQL, (["0" * 64],))
 
 
 def closes_sql(raw: Raw, symbols: list[str], since: date, until: date) -> pd.DataFrame:
-    rows = raw.sql(
-        ledger.prices.CLOSES_SQL,
+    """The closes statement, timed; then (not timed) the same closes as a table for the replay's next reads."""
+    raw.sql(
+        ledger.prices.CLOSE_TABLE_SQL,
         (symbols, "1d", *(utc_midnight(since),) * 2, *(utc_midnight(until + timedelta(days=1)),) * 2),
     )
-    return pd.DataFrame(rows, columns=["symbol", "ts", "close"]).pivot(index="ts", columns="symbol", values="close")
+    return ledger.prices.close_table(raw.stores.conn, symbols, since=since, until=until)
 
 
 def raw_buy(raw: Raw, request: Request, collections: dict) -> None:
@@ -122,6 +125,7 @@ def raw_buy(raw: Raw, request: Request, collections: dict) -> None:
         ))  # fmt: skip
         starts = [(m["symbol"], date.fromisoformat(m["as_of"])) for m in found["metadatas"][0]]
         raw.pg(lambda conn: ledger.prices.forward_closes(conn, starts, buy.HORIZON))
+    raw.sql(ledger.signals.TRACK_RECORD_SQL, {"kind": "buy", "as_of": as_of})
     raw.judge()
 
 
@@ -136,7 +140,7 @@ def raw_rotation(raw: Raw, request: Request, collections: dict) -> None:
     raw.cypher(graph.ROTATION_AT, as_of=as_of.isoformat())
     until = utc_midnight(as_of + timedelta(days=1))
     raw.sql(ledger.prices.LAST_SESSIONS_SQL, {"until": until, "count": rotation.HORIZON + 1})
-    table = ledger.sectors.at(raw.stores.conn, [as_of]).xs(as_of, level="session")  # the vector: not timed
+    table = pd.DataFrame(ledger.sectors.at(raw.stores.conn, [as_of])).set_index("sector")  # the vector: not timed
     found = raw.chroma(lambda: collections["profiles"].query(
         query_embeddings=[profile(table).tolist()], n_results=rotation.ANALOGUES, include=["metadatas", "distances"]
     ))  # fmt: skip

@@ -26,7 +26,6 @@ import pandas as pd
 from axiom.analytics.pairs import FORMATION, SCREEN_MARGIN, pair_stats, rolling_z, trade
 from axiom.delivery import headline
 from axiom.insights.common import record_words
-from axiom.reads import wide
 from axiom.stores import cache, graph, ledger
 from axiom.validation import parse_symbols
 
@@ -108,8 +107,8 @@ def detect(conn, driver, params: AlertParams) -> list[dict]:
     if not pairs:
         return []
     symbols = sorted({p["a"] for p in pairs} | {p["b"] for p in pairs})
-    closes = wide(
-        ledger.prices.closes(conn, symbols, since=newest - timedelta(days=2 * params.formation + 30), until=newest)
+    closes = ledger.prices.close_table(
+        conn, symbols, since=newest - timedelta(days=2 * params.formation + 30), until=newest
     )
     found = divergences(closes, pairs, newest, params)
     record = ledger.signals.track_record(conn, "divergence", as_of=newest)

@@ -366,7 +366,7 @@ def spread_outcome(a: np.ndarray, b: np.ndarray, t: int, stats, horizon: int, k:
 def divergence_events(conn, params: EvaluationParams, alert: AlertParams, *, controls: int = 3000, seed: int = 7):
     """Every qualified divergence in the span (walk-forward: every session, every pair, the live decision) with its
     outcome, and a random sample of the same trigger on pairs that did not qualify then, with theirs."""
-    closes = wide(ledger.prices.closes(conn, ledger.prices.symbols(conn)))
+    closes = ledger.prices.close_table(conn, ledger.prices.symbols(conn))
     sectors = {c.symbol: c.sector for c in ledger.companies.latest_companies(conn)}
     returns = closes.pct_change(fill_method=None)
     vol = returns.rolling(60).std() * np.sqrt(252)

@@ -11,7 +11,7 @@ import numpy as np
 
 from axiom import replay, status
 from axiom.pipelines.correlations import CorrelationParams, matrices
-from axiom.reads import session_on_or_before, symbol_of, wide
+from axiom.reads import session_on_or_before, symbol_of
 from axiom.stores import cache, graph, ledger
 
 
@@ -114,7 +114,7 @@ def pair_spread(conn, a: str, b: str, session, *, beta: float, sessions: int = S
     """The pair's log-price spread ln(a) - beta ln(b) over its last ``sessions`` common sessions up to ``session``
     (nothing after it): the chart beside an alert. ``beta`` is the alert's hedge ratio."""
     day = session if isinstance(session, date) else date.fromisoformat(str(session))
-    closes = wide(ledger.prices.closes(conn, [a, b], since=day - timedelta(days=2 * sessions + 30), until=day))
+    closes = ledger.prices.close_table(conn, [a, b], since=day - timedelta(days=2 * sessions + 30), until=day)
     both = closes.reindex(columns=[a, b]).dropna().tail(sessions)
     spread = np.log(both[a].to_numpy(dtype=float)) - beta * np.log(both[b].to_numpy(dtype=float))
     return {

@@ -76,8 +76,7 @@ def sector_momentum(conn, as_of: date | None = None) -> dict | None:
     newest) from the ledger's ``sector_momentum``; None when it holds no row for that session. The value
     of ``sector:momentum:latest``."""
     session = as_of or ledger.sectors.newest_session(conn)
-    table = ledger.sectors.at(conn, [session]) if session else None
-    if table is None or table.empty:
+    rows = ledger.sectors.at(conn, [session]) if session else []
+    if not rows:
         return None
-    rows = table.xs(session, level="session").reset_index().to_dict(orient="records")
-    return {"as_of": session.isoformat(), "sectors": rows}
+    return {"as_of": session.isoformat(), "sectors": [{k: v for k, v in r.items() if k != "session"} for r in rows]}

@@ -32,7 +32,6 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from axiom.alerts import CHECKED_HOP, AlertParams, divergences
-from axiom.reads import wide
 from axiom.sources.prices import REPLAY_SOURCES, get_provider
 from axiom.stores import cache, ledger
 from axiom.stores.ledger.live import RELEASED
@@ -240,7 +239,7 @@ def expected(conn, released: list[date], params: AlertParams | None = None, *, w
     if not released:
         return []
     since = released[0] - timedelta(days=2 * params.formation + 30)
-    closes = wide(ledger.prices.closes(conn, ledger.prices.symbols(conn), since=since, until=released[-1]))
+    closes = ledger.prices.close_table(conn, ledger.prices.symbols(conn), since=since, until=released[-1])
     found = []
     for session in released:
         before = [d for d in dates if d < session]

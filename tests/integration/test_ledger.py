@@ -82,6 +82,30 @@ def test_upsert_changes_only_what_changed(clean_stores, pg):
     assert changed.fetchone() == (revised["close"].iloc[-1], 2)
 
 
+def test_the_close_table_is_the_row_read_pivoted_with_gaps_and_bounds(clean_stores, pg):
+    bars = real_bars(["KO", "MSFT", "XOM"], date(2022, 5, 2), date(2022, 6, 30))
+    gaps = bars[~((bars["symbol"] == "MSFT") & bars["ts"].dt.day.isin([3, 17]))]  # MSFT misses two sessions
+    ledger.prices.load_bars(pg, gaps, run_id=1, source="offline", adjusted=True)
+    for symbols, since, until in [
+        (["XOM", "KO", "MSFT"], None, None),
+        (["MSFT", "KO"], date(2022, 5, 17), date(2022, 6, 3)),  # bounds inclusive, a gap inside
+        (["KO", "AAPL"], date(2022, 6, 1), None),  # a symbol without bars has no column
+    ]:
+        rows = pg.execute(
+            "SELECT symbol, ts, close FROM price_bar WHERE symbol = ANY(%s) AND ts >= %s AND ts < %s",
+            (symbols, pd.Timestamp(since or date(1900, 1, 1), tz="UTC"),
+             pd.Timestamp(until or date(2100, 1, 1), tz="UTC") + pd.Timedelta(days=1)),
+        ).fetchall()  # fmt: skip
+        expected = pd.DataFrame(rows, columns=["symbol", "ts", "close"]).pivot(index="ts", columns="symbol")["close"]
+        table = ledger.prices.close_table(pg, symbols, since=since, until=until)
+        pd.testing.assert_frame_equal(table, expected.sort_index(), check_index_type=False, check_freq=False)
+        assert str(table.index.tz) == "UTC" and table.columns.is_monotonic_increasing
+    msft = ledger.prices.close_table(pg, ["MSFT", "KO"], since=date(2022, 5, 2), until=date(2022, 5, 31))
+    assert msft["MSFT"].isna().sum() == 2 and msft["KO"].notna().all()
+    empty = ledger.prices.close_table(pg, ["KO"], since=date(2023, 1, 1))
+    assert empty.empty and list(empty.columns) == []
+
+
 def test_the_ledger_refuses_a_connection_that_would_not_commit(pg):
     import psycopg
 

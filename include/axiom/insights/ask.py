@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -46,18 +47,40 @@ def ask(
 
     A kept answer is read back only for the same question, data version and the analyst that would answer
     now (the first of the judge's chain): an answer a fallback gave is kept under the fallback's name, and
-    an answer whose evidence is incomplete is not kept at all."""
+    an answer whose evidence is incomplete is not kept at all. Redis holds only copies of ledger facts: when
+    a read of it fails, the answer is made again from the ledger and says so (no PING before every answer)."""
     if question not in QUESTIONS:
         raise ValueError(f"unknown question {question!r}; choose from {', '.join(QUESTIONS)}")
+    answer = functools.partial(
+        _answer, question, judge=judge, subject=subject, as_of=as_of, params=params or {}, use_cache=use_cache,
+        ttl_seconds=ttl_seconds, started=time.perf_counter(),
+    )  # fmt: skip
+    try:
+        return answer(stores)
+    except cache.UNAVAILABLE as exc:
+        log.warning("%s; answering %s from the ledger", exc, question)
+        return answer(Stores(stores.conn, None, stores.driver, stores.chroma_client))
+
+
+def _answer(
+    question: str,
+    stores: Stores,
+    *,
+    judge: Judge,
+    subject,
+    as_of,
+    params: dict,
+    use_cache: bool,
+    ttl_seconds: int,
+    started: float,
+) -> Insight:
+    """``ask`` with Redis as it is (``stores.redis_client`` None: unavailable); ``started``: when it was asked."""
     module = QUESTIONS[question]
-    started = time.perf_counter()
-    request = module.resolve(stores.conn, subject, as_of, params or {})
+    request = module.resolve(stores.conn, subject, as_of, params)
     runs = {p: list(run) for p, run in sorted(ledger.runs.newest_runs(stores.conn).items())}
     version = {**runs, "evaluation": ledger.signals.evaluated_at(stores.conn)}  # and the track record it carries
     first = judge.chain[0]
-    redis_up = cache.reachable(stores.redis_client)
-    if not redis_up:  # Redis holds only copies of ledger facts: answer from the ledger, and say so
-        stores = Stores(stores.conn, None, stores.driver, stores.chroma_client)
+    redis_up = stores.redis_client is not None
     if use_cache:
         key = insight_key(question, request, (first.name, first.model, first.prompt_version), version)
         found = cache.read_json(stores.redis_client, cache.insight_key(key))

@@ -34,7 +34,7 @@ from axiom.analytics.patterns import window_summary
 from axiom.analytics.trend import trend_facts, window_return
 from axiom.insights.answer import Recorder
 from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores, record_words
-from axiom.reads import MIN_HISTORY, session_of, symbol_of, wide
+from axiom.reads import MIN_HISTORY, session_of, symbol_of
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "buy"
@@ -145,9 +145,9 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     closes = rec.read(
         "postgres",
         "closes up to the as-of session",
-        ledger.prices.CLOSES_SQL,
+        ledger.prices.CLOSE_TABLE_SQL,
         {"symbols": read, "since": since, "until": as_of},
-        lambda: wide(ledger.prices.closes(conn, read, since=since, until=as_of)),
+        lambda: ledger.prices.close_table(conn, read, since=since, until=as_of),
         lambda w: {"sessions": len(w), "symbols": w.shape[1], "last": w.index[-1].date(), "close": w[symbol].iloc[-1]},
     )
     own = closes[symbol].dropna()

@@ -27,7 +27,7 @@ import pandas as pd
 from axiom import search
 from axiom.insights.answer import Recorder
 from axiom.insights.common import Request, Stores, Subject
-from axiom.reads import session_on_or_before, wide
+from axiom.reads import session_on_or_before
 from axiom.stores import graph, ledger, vectors
 from axiom.validation import parse_date
 
@@ -101,9 +101,9 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     closes = rec.read(
         "postgres",
         "reached companies' closes around every hike",
-        ledger.prices.CLOSES_SQL,
+        ledger.prices.CLOSE_TABLE_SQL,
         {"symbols": symbols, "since": since, "until": as_of},
-        lambda: wide(ledger.prices.closes(conn, symbols, since=since, until=as_of)),
+        lambda: ledger.prices.close_table(conn, symbols, since=since, until=as_of),
         lambda w: {"sessions": len(w), "symbols": w.shape[1]},
     )
     reactions = _reactions(closes, [d["occurred_at"].astimezone(UTC).date() for d in hikes])

@@ -14,7 +14,7 @@ from axiom import quotes, search
 from axiom.analytics.trend import return_correlations
 from axiom.insights.answer import Recorder
 from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores
-from axiom.reads import session_of, symbol_of, wide
+from axiom.reads import session_of, symbol_of
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "like"
@@ -58,9 +58,9 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     closes = rec.read(
         "postgres",
         f"closes for {CORRELATION_SESSIONS}-session correlations",
-        ledger.prices.CLOSES_SQL,
+        ledger.prices.CLOSE_TABLE_SQL,
         {"symbols": [symbol, *candidates], "since": since, "until": as_of},
-        lambda: wide(ledger.prices.closes(stores.conn, [symbol, *candidates], since=since, until=as_of)),
+        lambda: ledger.prices.close_table(stores.conn, [symbol, *candidates], since=since, until=as_of),
         lambda w: {"sessions": len(w), "symbols": w.shape[1]},
     )
     listed = [c for c in candidates if c in closes]

@@ -92,8 +92,8 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     if len(relative):
         analogues |= {"median": float(np.median(relative)), "hit_rate": float((relative > 0).mean())}
     rows = [
-        {"sector": s, **{k: float(table.loc[s, k]) for k in ("r_1", "r_5", "r_20", "r_60", "rs_20", "rs_60", "score")}}
-        for s in table.index
+        {"sector": r["sector"], **{k: float(r[k]) for k in ("r_1", "r_5", "r_20", "r_60", "rs_20", "rs_60", "score")}}
+        for r in momentum["sectors"]
     ]
     return {"as_of": as_of.isoformat(), "sectors": rows, "pairs": pairs, "analogues": analogues,
             "candidates": list(table.index)}  # fmt: skip
@@ -109,18 +109,14 @@ def _leader_outcomes(conn, found: list[dict], as_of: date) -> list[dict]:
         sessions = ledger.prices.next_sessions(conn, start, HORIZON + 1, until=as_of)
         if len(sessions) == HORIZON + 1 and sessions[0] == start:
             ends[m["as_of"]] = sessions[-1]
-    table = ledger.sectors.at(conn, sorted(set(ends.values()))) if ends else None
+    rows = ledger.sectors.at(conn, sorted(set(ends.values()))) if ends else []
+    relative = {(r["session"], r["sector"]): r[f"rs_{HORIZON}"] for r in rows}
     out = []
     for m in found:
         key = (ends.get(m["as_of"]), m["leader"])
-        if table is None or key not in table.index:
+        if key not in relative:
             continue  # the horizon had not ended by the as-of, or the leader had no member that session
         out.append(
-            {
-                "as_of": m["as_of"],
-                "leader": m["leader"],
-                "relative_return": float(table.loc[key, f"rs_{HORIZON}"]),
-                "horizon_end": key[0],
-            }
+            {"as_of": m["as_of"], "leader": m["leader"], "relative_return": float(relative[key]), "horizon_end": key[0]}
         )
     return out

@@ -36,6 +36,7 @@ import redis.exceptions
 from axiom.stores.ledger.signals import check as check_signal
 
 PRICE_UPDATES = "price_updates"
+UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)  # what a read of a down Redis raises
 
 
 def latest_price_key(symbol: str) -> str:
@@ -70,14 +71,6 @@ def read_json(client, key: str) -> dict | None:
         return None
     raw = client.get(key)
     return None if raw is None else json.loads(raw)
-
-
-def reachable(client) -> bool:
-    """Whether Redis answers a PING: a reader that can do without it reads the ledger when it does not."""
-    try:
-        return bool(client.ping())
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-        return False
 
 
 class Published(NamedTuple):

@@ -45,7 +45,9 @@ def since(conn, day: date | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["session", "sector", *COLUMNS]).set_index(["session", "sector"])
 
 
-def at(conn, sessions: list[date]) -> pd.DataFrame:
-    """The rows of these sessions, indexed by (session, sector)."""
-    rows = conn.execute(AT_SQL, (list(sessions),)).fetchall()
-    return pd.DataFrame(rows, columns=["session", "sector", *COLUMNS]).set_index(["session", "sector"])
+def at(conn, sessions: list[date]) -> list[dict]:
+    """The rows of these sessions, by session then sector: a dict each (session, sector and ``COLUMNS``). A
+    question reads a dozen rows: plain dicts, not a frame."""
+    cur = conn.execute(AT_SQL, (list(sessions),))
+    names = [c.name for c in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
