@@ -109,9 +109,12 @@ def raw_buy(raw: Raw, request: Request, collections: dict) -> None:
     symbol, as_of = request.subject, request.as_of
     raw.session(request, symbol)
     raw.redis(cache.company_metadata_key(symbol))
-    peers = raw.cypher(graph.COMPETITORS, symbol=symbol)
     since = as_of - timedelta(days=2 * MIN_HISTORY + 30)
-    closes = closes_sql(raw, [symbol, *sorted({p["symbol"] for p in peers} - {symbol})], since, as_of)
+    closes = closes_sql(raw, [symbol], since, as_of)
+    peers = raw.cypher(graph.COMPETITORS, symbol=symbol)
+    others = sorted({p["symbol"] for p in peers} - {symbol})
+    if others:
+        closes_sql(raw, others, since, as_of)
     if request.newest == as_of:
         raw.redis(cache.latest_price_key(symbol))
     window_start = closes.index[-buy.EVENT_SESSIONS - 1].date()

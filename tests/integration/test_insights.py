@@ -93,8 +93,7 @@ def test_is_a_buy_shows_evidence_of_all_four_stores_with_latencies(stores):
     assert insight.as_of == date(2020, 3, 23) and insight.verdict.label in ("BUY", "HOLD", "SELL")
     assert {e.store for e in insight.evidence} == {"redis", "postgres", "neo4j", "chroma"}
     assert all(e.latency_ms > 0 and e.query for e in insight.evidence)
-    by_store = insight.latency_by_store()
-    assert insight.total_ms >= sum(by_store.values()) > 0
+    assert insight.total_ms >= max(e.latency_ms for e in insight.evidence) > 0  # reads may overlap: not their sum
     closes = next(e for e in insight.evidence if e.what == "closes up to the as-of session").facts
     assert closes["close"] == pytest.approx(
         stores.conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -76,22 +77,38 @@ class Insight:
         )
 
 
+# the threads every answer's concurrent reads run on (``Recorder.begin``): a read only waits on a store, so
+# they are cheap; enough for the api-server's concurrent answers to begin two or three reads each
+_READERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="axiom-read")
+
+
 class Recorder:
     """Times each store read and keeps it as evidence, with the notes and gaps of the answer."""
 
     def __init__(self) -> None:
-        self.evidence: list[Evidence] = []
+        self.evidence: list[Evidence | None] = []  # a read's slot is None until it has returned
         self.notes: list[str] = []
         self.gaps: list[str] = []
 
     def read(self, store: str, what: str, query: str, params: dict, fn: Callable[[], Any], summary=None) -> Any:
         """Run ``fn`` (one read of ``store``), record its facts (``summary(result)`` or the result) and latency."""
+        self.evidence.append(None)
+        return self._run(len(self.evidence) - 1, store, what, query, params, fn, summary)
+
+    def begin(self, store: str, what: str, query: str, params: dict, fn: Callable[[], Any], summary=None) -> Future:
+        """``read`` on a reader thread, for a read that needs nothing the answer has yet to read: reads of
+        different stores then wait on their sockets at once. ``.result()`` gives what ``fn`` returned (or raises
+        what it raised); the evidence keeps the order in which the reads began."""
+        self.evidence.append(None)
+        return _READERS.submit(self._run, len(self.evidence) - 1, store, what, query, params, fn, summary)
+
+    def _run(self, slot: int, store: str, what: str, query: str, params: dict, fn, summary) -> Any:
         started = time.perf_counter()
         result = fn()
         ms = (time.perf_counter() - started) * 1000
         facts = summary(result) if summary else result
-        self.evidence.append(
-            Evidence(store, what, " ".join(query.split()), _jsonable(params), _jsonable(facts), round(ms, 3))
+        self.evidence[slot] = Evidence(
+            store, what, " ".join(query.split()), _jsonable(params), _jsonable(facts), round(ms, 3)
         )
         return result
 

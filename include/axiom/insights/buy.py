@@ -16,8 +16,9 @@ similar past scenarios, read point in time from all four stores, judged by the a
 * PostgreSQL again: the track record of the evaluated verdicts (``signal_outcome``), from the outcomes that had
   ended by the as-of only; the answer says how verdicts of its label fared against all, and when that shows no edge.
 
-Each store is read once. The facts the analyst judges are one typed value, ``BuyFacts``, built by
-``buy_facts`` alone: the walk-forward evaluation builds its facts with the same function.
+Each store is read once; reads that need nothing read before them run at once (``Recorder.begin``). The
+facts the analyst judges are one typed value, ``BuyFacts``, built by ``buy_facts`` alone: the walk-forward
+evaluation builds its facts with the same function.
 """
 
 from __future__ import annotations
@@ -123,81 +124,19 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     symbol, as_of = request.subject, request.as_of
     conn = stores.conn
 
-    reference = rec.read(
-        "redis",
-        "company reference (name, sector, industry)",
-        f"GET {cache.company_metadata_key(symbol)}",
-        {"symbol": symbol},
-        lambda: cache.read_json(stores.redis_client, cache.company_metadata_key(symbol)) or {},
-        lambda m: {k: m.get(k) for k in ("name", "sector", "industry")},  # classifications only: nothing dated
-    )
-    if not reference:
-        rec.gap(f"Redis holds no {cache.company_metadata_key(symbol)} (expired, or the company graph has not run)")
-    peers = rec.read(
-        "neo4j",
-        "competitors",
-        graph.COMPETITORS,
-        {"symbol": symbol},
-        lambda: graph.read(stores.driver, graph.COMPETITORS, symbol=symbol),
-    )
     since = as_of - timedelta(days=2 * MIN_HISTORY + 30)
-    read = [symbol, *sorted({p["symbol"] for p in peers} - {symbol})]
-    closes = rec.read(
+    own = rec.read(
         "postgres",
         "closes up to the as-of session",
         ledger.prices.CLOSE_TABLE_SQL,
-        {"symbols": read, "since": since, "until": as_of},
-        lambda: ledger.prices.close_table(conn, read, since=since, until=as_of),
-        lambda w: {"sessions": len(w), "symbols": w.shape[1], "last": w.index[-1].date(), "close": w[symbol].iloc[-1]},
+        {"symbols": [symbol], "since": since, "until": as_of},
+        lambda: ledger.prices.close_table(conn, [symbol], since=since, until=as_of)[symbol].dropna(),
+        lambda c: {"sessions": len(c), "last": c.index[-1].date(), "close": c.iloc[-1]},
     )
-    own = closes[symbol].dropna()
-    if request.newest == as_of:  # Redis holds the newest session's close, nothing older
-        quote = rec.read(
-            "redis",
-            "price",
-            f"GET {cache.latest_price_key(symbol)}",
-            {"symbol": symbol, "as_of": as_of},
-            lambda: quotes.quote(stores.redis_client, symbol, as_of=as_of, newest=request.newest, closes=lambda: own),
-            lambda q: {"close": q.close, "session": q.session, "source": q.source, "note": q.note},
-        )
-    else:
-        quote = quotes.quote(None, symbol, as_of=as_of, newest=request.newest, closes=lambda: own)
-    if quote.source == "ledger":
-        rec.note(f"price from the {quote.note}")
+    window_start = own.index[-EVENT_SESSIONS - 1].date() if len(own) > EVENT_SESSIONS else own.index[0].date()
 
-    peer_info = []
-    for p in peers:
-        dated = p["snapshot"] is not None and date.fromisoformat(p["snapshot"]) <= as_of
-        peer_info.append({"symbol": p["symbol"], "intensity": p["intensity"],
-                          "market_cap_usd": p["market_cap_usd"] if dated else None})  # fmt: skip
-    if peers and not any(r["market_cap_usd"] for r in peer_info):
-        rec.note("competitors' market caps are from a snapshot dated after the as-of date, so no size rank is used")
-
-    window_start = closes.index[-EVENT_SESSIONS - 1].date() if len(closes) > EVENT_SESSIONS else closes.index[0].date()
-    events = rec.read(
-        "neo4j",
-        f"events in the {EVENT_SESSIONS} sessions to the as-of",
-        graph.EVENTS_BETWEEN,
-        {"symbol": symbol, "since": window_start, "until": as_of},
-        lambda: graph.read(
-            stores.driver, graph.EVENTS_BETWEEN, symbol=symbol, since=window_start.isoformat(), until=as_of.isoformat()
-        ),
-    )
-
-    matrix_date, correlated = rec.read(
-        "postgres",
-        f"strongest correlations (window {CORRELATION_WINDOW}) on or before the as-of",
-        ledger.correlations.PAIRS_OF_SQL,
-        {"symbol": symbol, "window": CORRELATION_WINDOW, "as_of": as_of, "limit": CORRELATED},
-        lambda: ledger.correlations.pairs_of(conn, symbol, window=CORRELATION_WINDOW, as_of=as_of, limit=CORRELATED),
-        lambda found: {"matrix": found[0], "pairs": found[1]},
-    )
-    if matrix_date is None:
-        rec.note(f"no correlation matrix on or before {as_of}: run the correlations pipeline for correlated peers")
-    elif matrix_date < as_of:
-        rec.note(f"correlated peers from the correlation matrix of {matrix_date}, the newest on or before {as_of}")
-
-    matches = rec.read(
+    # every other read needs at most these closes: begun at once, the slowest (Chroma) first
+    similar = rec.begin(
         "chroma",
         f"similar past {HORIZON}-session scenarios",
         f"{vectors.PRICE_PATTERNS}.query(pattern of {symbol} to as_of, where epoch_day <= horizon cut-off)",
@@ -217,6 +156,88 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
             for m in ms
         ],
     )
+    competitors = rec.begin(
+        "neo4j",
+        "competitors",
+        graph.COMPETITORS,
+        {"symbol": symbol},
+        lambda: graph.read(stores.driver, graph.COMPETITORS, symbol=symbol),
+    )
+    recent = rec.begin(
+        "neo4j",
+        f"events in the {EVENT_SESSIONS} sessions to the as-of",
+        graph.EVENTS_BETWEEN,
+        {"symbol": symbol, "since": window_start, "until": as_of},
+        lambda: graph.read(
+            stores.driver, graph.EVENTS_BETWEEN, symbol=symbol, since=window_start.isoformat(), until=as_of.isoformat()
+        ),
+    )
+    reference = rec.begin(
+        "redis",
+        "company reference (name, sector, industry)",
+        f"GET {cache.company_metadata_key(symbol)}",
+        {"symbol": symbol},
+        lambda: cache.read_json(stores.redis_client, cache.company_metadata_key(symbol)) or {},
+        lambda m: {k: m.get(k) for k in ("name", "sector", "industry")},  # classifications only: nothing dated
+    )
+    strongest = rec.begin(
+        "postgres",
+        f"strongest correlations (window {CORRELATION_WINDOW}) on or before the as-of",
+        ledger.correlations.PAIRS_OF_SQL,
+        {"symbol": symbol, "window": CORRELATION_WINDOW, "as_of": as_of, "limit": CORRELATED},
+        lambda: ledger.correlations.pairs_of(conn, symbol, window=CORRELATION_WINDOW, as_of=as_of, limit=CORRELATED),
+        lambda found: {"matrix": found[0], "pairs": found[1]},
+    )
+    track = rec.begin(
+        "postgres",
+        "track record of evaluated verdicts (outcomes ended by the as-of)",
+        ledger.signals.TRACK_RECORD_SQL,
+        {"kind": "buy", "as_of": as_of},
+        lambda: ledger.signals.track_record(conn, "buy", as_of=as_of),
+    )
+    peers = competitors.result()
+    others = sorted({p["symbol"] for p in peers} - {symbol})
+    peer_closes = {}
+    if others:
+        table = rec.read(
+            "postgres",
+            "competitors' closes up to the as-of session",
+            ledger.prices.CLOSE_TABLE_SQL,
+            {"symbols": others, "since": since, "until": as_of},
+            lambda: ledger.prices.close_table(conn, others, since=since, until=as_of),
+            lambda w: {"sessions": len(w), "symbols": w.shape[1]},
+        )
+        peer_closes = {p: table[p].dropna().to_numpy(dtype=float) for p in others if p in table}
+
+    if request.newest == as_of:  # Redis holds the newest session's close, nothing older
+        quote = rec.read(
+            "redis",
+            "price",
+            f"GET {cache.latest_price_key(symbol)}",
+            {"symbol": symbol, "as_of": as_of},
+            lambda: quotes.quote(stores.redis_client, symbol, as_of=as_of, newest=request.newest, closes=lambda: own),
+            lambda q: {"close": q.close, "session": q.session, "source": q.source, "note": q.note},
+        )
+    else:
+        quote = quotes.quote(None, symbol, as_of=as_of, newest=request.newest, closes=lambda: own)
+    if quote.source == "ledger":
+        rec.note(f"price from the {quote.note}")
+
+    if not reference.result():
+        rec.gap(f"Redis holds no {cache.company_metadata_key(symbol)} (expired, or the company graph has not run)")
+    peer_info = []
+    for p in peers:
+        dated = p["snapshot"] is not None and date.fromisoformat(p["snapshot"]) <= as_of
+        peer_info.append({"symbol": p["symbol"], "intensity": p["intensity"],
+                          "market_cap_usd": p["market_cap_usd"] if dated else None})  # fmt: skip
+    if peers and not any(r["market_cap_usd"] for r in peer_info):
+        rec.note("competitors' market caps are from a snapshot dated after the as-of date, so no size rank is used")
+    matrix_date, correlated = strongest.result()
+    if matrix_date is None:
+        rec.note(f"no correlation matrix on or before {as_of}: run the correlations pipeline for correlated peers")
+    elif matrix_date < as_of:
+        rec.note(f"correlated peers from the correlation matrix of {matrix_date}, the newest on or before {as_of}")
+    matches = similar.result()
     if not matches:
         rec.gap(f"Chroma returned no past {HORIZON}-session scenario like {symbol}'s to {as_of}")
     facts = buy_facts(
@@ -224,21 +245,14 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         as_of,
         own.to_numpy(dtype=float),
         peers=peer_info,
-        peer_closes={p: closes[p].dropna().to_numpy(dtype=float) for p in read[1:] if p in closes},
-        events=events,
+        peer_closes=peer_closes,
+        events=recent.result(),
         outcomes=[m.forward_return for m in matches],
         correlated=correlated,
-        reference=reference,
+        reference=reference.result(),
         price={"close": quote.close, "session": quote.session.isoformat(), "source": quote.source},
     )
-    record = rec.read(
-        "postgres",
-        "track record of evaluated verdicts (outcomes ended by the as-of)",
-        ledger.signals.TRACK_RECORD_SQL,
-        {"kind": "buy", "as_of": as_of},
-        lambda: ledger.signals.track_record(conn, "buy", as_of=as_of),
-    )
-    return {**facts.to_json(), "record": record}
+    return {**facts.to_json(), "record": track.result()}
 
 
 def judged(facts: dict, verdict) -> list[str]:

@@ -75,20 +75,18 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     conn, as_of = stores.conn, request.as_of
     event_id = request.params["event_id"]
     decided = date.fromisoformat(request.params.get("decided") or as_of.isoformat())
-    if event_id is None:
-        reached = rec.read(
+    if event_id is None:  # the graph, the earlier hikes and the similar decisions need nothing read: begun at once
+        reaching = rec.begin(
             "neo4j", "companies through their sectors (hypothetical decision)", graph.SECTOR_EXPOSURE_BEFORE,
             {"until": as_of}, lambda: graph.read(stores.driver, graph.SECTOR_EXPOSURE_BEFORE, until=as_of.isoformat()),
         )  # fmt: skip
     else:
-        reached = rec.read(
+        reaching = rec.begin(
             "neo4j", "companies the decision reaches (1-3 hops)", graph.CASCADE, {"event_id": event_id},
             lambda: graph.read(stores.driver, graph.CASCADE, event_id=event_id),
         )  # fmt: skip
-    if not reached:
-        raise LookupError("the graph reaches no company from this decision: run the company_graph pipeline")
     before = datetime.combine(as_of, time(), tzinfo=UTC)
-    hikes = rec.read(
+    hiking = rec.begin(
         "postgres",
         "earlier rate hikes",
         ledger.events.FED_DECISIONS_SQL,
@@ -96,18 +94,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: [d for d in ledger.events.fed_decisions(conn, before) if (d["facts"].get("change_bp") or 0) > 0],
         lambda ds: {"hikes": len(ds), "first": ds[0]["occurred_at"].date() if ds else None},
     )
-    symbols = sorted({r["symbol"] for r in reached})
-    since = (hikes[0]["occurred_at"].date() - timedelta(days=10)) if hikes else as_of
-    closes = rec.read(
-        "postgres",
-        "reached companies' closes around every hike",
-        ledger.prices.CLOSE_TABLE_SQL,
-        {"symbols": symbols, "since": since, "until": as_of},
-        lambda: ledger.prices.close_table(conn, symbols, since=since, until=as_of),
-        lambda w: {"sessions": len(w), "symbols": w.shape[1]},
-    )
-    reactions = _reactions(closes, [d["occurred_at"].astimezone(UTC).date() for d in hikes])
-    similar = rec.read(
+    alike = rec.begin(
         "chroma",
         "similar earlier decisions",
         f"{vectors.MARKET_EVENTS}.query(text, where event_type = fed_decision and epoch_day < as_of)",
@@ -121,6 +108,21 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         ),
         lambda hits: [{"date": h.metadata.get("date"), "title": h.document, "distance": h.distance} for h in hits],
     )
+    reached, hikes = reaching.result(), hiking.result()
+    if not reached:
+        raise LookupError("the graph reaches no company from this decision: run the company_graph pipeline")
+    symbols = sorted({r["symbol"] for r in reached})
+    since = (hikes[0]["occurred_at"].date() - timedelta(days=10)) if hikes else as_of
+    closes = rec.read(
+        "postgres",
+        "reached companies' closes around every hike",
+        ledger.prices.CLOSE_TABLE_SQL,
+        {"symbols": symbols, "since": since, "until": as_of},
+        lambda: ledger.prices.close_table(conn, symbols, since=since, until=as_of),
+        lambda w: {"sessions": len(w), "symbols": w.shape[1]},
+    )
+    reactions = _reactions(closes, [d["occurred_at"].astimezone(UTC).date() for d in hikes])
+    similar = alike.result()
     companies = []
     for r in reached:
         stats = reactions.get(r["symbol"], {})

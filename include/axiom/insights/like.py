@@ -31,7 +31,7 @@ def resolve(conn, subject, as_of, params: dict) -> Request:
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     symbol, as_of = request.subject, request.as_of
-    described = rec.read(
+    nearest = rec.begin(  # the three reads need only the symbol: begun at once
         "chroma",
         "nearest business descriptions",
         f"{vectors.COMPANIES}.query(embedding of company:{symbol}, where symbol != {symbol})",
@@ -39,16 +39,17 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: search.similar_companies(stores.chroma_client, symbol, NEIGHBOURS),
         lambda hits: [{"symbol": h.metadata["symbol"], "distance": h.distance} for h in hits],
     )
-    if not described:
-        rec.gap(f"Chroma returned no company description near {symbol}'s")
-    competitors = rec.read(
+    competing = rec.begin(
         "neo4j", "competitors", graph.COMPETITORS, {"symbol": symbol},
         lambda: graph.read(stores.driver, graph.COMPETITORS, symbol=symbol),
     )  # fmt: skip
-    sector = rec.read(
+    classified = rec.begin(
         "neo4j", "sector and its companies", graph.SECTOR_OF, {"symbol": symbol},
         lambda: graph.read(stores.driver, graph.SECTOR_OF, symbol=symbol),
     )  # fmt: skip
+    described, competitors, sector = nearest.result(), competing.result(), classified.result()
+    if not described:
+        rec.gap(f"Chroma returned no company description near {symbol}'s")
     same_sector = set(sector[0]["peers"]) if sector else set()
     distance = {h.metadata["symbol"]: h.distance for h in described}
     competition = {c["symbol"]: c["intensity"] for c in competitors}

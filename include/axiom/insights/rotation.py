@@ -35,6 +35,10 @@ def resolve(conn, subject, as_of, params: dict) -> Request:
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     conn, as_of = stores.conn, request.as_of
+    drawn = rec.begin(  # needs only the as-of: begun first, read while the rest is
+        "neo4j", "rotation pairs of the as-of session", graph.ROTATION_AT, {"as_of": as_of},
+        lambda: graph.read(stores.driver, graph.ROTATION_AT, as_of=as_of.isoformat()),
+    )  # fmt: skip
     momentum = None
     if as_of == request.newest:  # Redis holds the newest session's scores, nothing older
         momentum = rec.read(
@@ -59,13 +63,6 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         )
     table = pd.DataFrame(momentum["sectors"]).set_index("sector")
 
-    pairs = rec.read(
-        "neo4j", "rotation pairs of the as-of session", graph.ROTATION_AT, {"as_of": as_of},
-        lambda: graph.read(stores.driver, graph.ROTATION_AT, as_of=as_of.isoformat()),
-    )  # fmt: skip
-    if not pairs and rotation_pairs(table):
-        rec.gap(f"the graph has no ROTATES_TO edges of {as_of}: run price_ingestion or company_graph to draw them")
-
     sessions = ledger.prices.last_sessions(conn, as_of, HORIZON + 1)
     cutoff = sessions[0]  # a month-end on or before this has its 20-session horizon end by the as-of
     query = profile(table)
@@ -87,6 +84,9 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         lambda: _leader_outcomes(conn, found, as_of),
         lambda rows: rows,
     )
+    pairs = drawn.result()
+    if not pairs and rotation_pairs(table):
+        rec.gap(f"the graph has no ROTATES_TO edges of {as_of}: run price_ingestion or company_graph to draw them")
     relative = np.array([o["relative_return"] for o in outcomes])
     analogues = {"count": len(relative), "horizon": HORIZON}
     if len(relative):
