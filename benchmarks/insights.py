@@ -109,12 +109,11 @@ def raw_buy(raw: Raw, request: Request, collections: dict) -> None:
     symbol, as_of = request.subject, request.as_of
     raw.session(request, symbol)
     raw.redis(cache.company_metadata_key(symbol))
-    since = as_of - timedelta(days=2 * MIN_HISTORY + 30)
-    closes = closes_sql(raw, [symbol], since, as_of)
+    closes = closes_sql(raw, [symbol], request.since, as_of)
     peers = raw.cypher(graph.COMPETITORS, symbol=symbol)
     others = sorted({p["symbol"] for p in peers} - {symbol})
     if others:
-        closes_sql(raw, others, since, as_of)
+        closes_sql(raw, others, request.since, as_of)
     if request.newest == as_of:
         raw.redis(cache.latest_price_key(symbol))
     window_start = closes.index[-buy.EVENT_SESSIONS - 1].date()
@@ -187,8 +186,7 @@ def raw_like(raw: Raw, request: Request, collections: dict) -> None:
     described = {m["symbol"] for m in found["metadatas"][0]}
     candidates = sorted((described | {c["symbol"] for c in competitors} | set(sector[0]["peers"] if sector else ()))
                         - {symbol})  # fmt: skip
-    since = as_of - timedelta(days=2 * like.CORRELATION_SESSIONS + 30)
-    closes_sql(raw, [symbol, *candidates], since, as_of)
+    closes_sql(raw, [symbol, *candidates], request.since, as_of)
     if request.newest == as_of:  # the candidates' cached latest prices; otherwise the closes hold them
         raw.redis(*(cache.latest_price_key(c) for c in candidates))
     raw.judge()

@@ -18,10 +18,12 @@ MIN_HISTORY = 61  # sessions a trend needs: 60 returns
 
 @dataclass(frozen=True)
 class Session:
-    """The session an answer stands on, and the ledger's newest (Redis caches only that one's values)."""
+    """The session an answer stands on, the ledger's newest (Redis caches only that one's values), and the first
+    of the ``MIN_HISTORY`` sessions up to the as-of (where a read of the history a trend needs starts)."""
 
     as_of: date
     newest: date
+    first: date
 
     @property
     def is_newest(self) -> bool:
@@ -40,7 +42,7 @@ def session_of(conn, value, symbol: str | None = None) -> Session:
     """The as-of session: the last session on or before ``value`` (default: the ledger's newest), with the newest.
 
     Refused with a clear message when the ledger has no prices (for ``symbol``), when the date is
-    after the newest session, or when fewer than ``MIN_HISTORY`` sessions precede it.
+    after the newest session, or when fewer than ``MIN_HISTORY`` sessions lead up to it.
     """
     requested = parse_date(value, "as_of")
     span = ledger.prices.session_span(conn, symbol)
@@ -48,17 +50,15 @@ def session_of(conn, value, symbol: str | None = None) -> Session:
         who = f"{symbol} has" if symbol else "the ledger has"
         raise LookupError(f"{who} no daily prices: run the price_ingestion pipeline first")
     first, last = span
-    if requested is None:
-        return Session(last, last)
-    if requested > last:
+    if requested is not None and requested > last:
         raise ValueError(f"as_of {requested} is after the ledger's newest session {last}: nothing is known after it")
-    sessions = ledger.prices.last_sessions(conn, requested, MIN_HISTORY, symbol)
+    sessions = ledger.prices.last_sessions(conn, requested or last, MIN_HISTORY, symbol)
     if len(sessions) < MIN_HISTORY:
         raise ValueError(
-            f"as_of {requested} is too early: {MIN_HISTORY} sessions of history are needed before it"
+            f"as_of {requested or last} is too early: {MIN_HISTORY} sessions of history are needed up to it"
             f" ({symbol or 'the ledger'} starts {first})"
         )
-    return Session(sessions[-1], last)
+    return Session(sessions[-1], last, sessions[0])
 
 
 def session_on_or_before(conn, value, symbol: str | None = None) -> date:

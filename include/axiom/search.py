@@ -173,18 +173,19 @@ def nearest(
     excluded: Callable[[str], bool] | None = None,
     cheap: Sequence[dict] = (),
     broad: Sequence[dict] = (),
+    first: int | None = None,
 ) -> list[Hit]:
     """The ``n`` records of ``collection`` nearest ``embedding`` among those that match ``where``, nearest first:
     what ``collection.query(..., where=where)`` answers, without the scan its filter costs.
 
-    It asks the index for the ``FIRST_FETCH * n`` nearest records with their metadata and keeps those that
-    match (``matches``). When fewer than ``n`` do, it asks Chroma with each filter of ``cheap`` (supersets of
-    ``where``: every match passes them, and few records do, so their scan is short); then the index for more
-    records without a filter (as many as the share that matched says are needed, at most ``WIDEST``) by id
-    and distance alone, reading the metadata only of records that ``excluded`` (a test on the id alone) does
-    not rule out; when that share says even ``WIDEST`` would hold too few (an early as-of: few records are
-    eligible), Chroma with each filter of ``broad`` (supersets cheaper to scan than ``where``), then with
-    ``where`` itself.
+    It asks the index for the ``first`` (default ``FIRST_FETCH * n``) nearest records with their metadata and
+    keeps those that match (``matches``). When fewer than ``n`` do, it asks Chroma with each filter of
+    ``cheap`` (supersets of ``where``: every match passes them, and few records do, so their scan is short);
+    then the index for more records without a filter (as many as the share that matched says are needed, at
+    most ``WIDEST``) by id and distance alone, reading the metadata only of records that ``excluded`` (a test
+    on the id alone) does not rule out; when that share says even ``WIDEST`` would hold too few (an early
+    as-of: few records are eligible), Chroma with each filter of ``broad`` (supersets cheaper to scan than
+    ``where``), then with ``where`` itself.
 
     Guarantee: every record returned matches ``where``. And the records returned are the exact ``n`` nearest
     matches (records at exactly the n-th distance aside) whenever the index answers the query it is asked
@@ -206,7 +207,7 @@ def nearest(
         chosen = [h for h in hits if matches(where, h.metadata)]
         return hits, chosen, len(chosen) >= n or len(hits) < asked
 
-    asked = FIRST_FETCH * n
+    asked = first or FIRST_FETCH * n
     hits, chosen, done = answered(asked, None)
     for superset in () if done else cheap:
         _, chosen, done = answered(8 * n, superset)
@@ -316,8 +317,8 @@ def similar_companies(chroma_client, symbol: str, k: int = 5) -> list[Hit]:
         own = collection.get(ids=[f"company:{symbol}"], include=["embeddings"])
         if not own["ids"]:
             missing()
-        where = {"symbol": {"$ne": symbol}}
-        return nearest(collection, vectors.COMPANIES, own["embeddings"][0], k, where=where, documents=True)
+        where = {"symbol": {"$ne": symbol}}  # one record per company: the filter rules out one record at most
+        return nearest(collection, vectors.COMPANIES, own["embeddings"][0], k, where=where, documents=True, first=k + 1)
 
     return _read(chroma_client, vectors.COMPANIES, read, missing)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from axiom.analytics.patterns import window_summary
 from axiom.analytics.trend import trend_facts, window_return
 from axiom.insights.answer import Recorder
 from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores, record_words
-from axiom.reads import MIN_HISTORY, session_of, symbol_of
+from axiom.reads import session_of, symbol_of
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "buy"
@@ -117,14 +117,14 @@ def buy_facts(
 def resolve(conn, subject, as_of, params: dict) -> Request:
     symbol = symbol_of(subject)
     session = session_of(conn, as_of, symbol)
-    return Request(symbol, session.as_of, {"horizon": HORIZON}, newest=session.newest)
+    return Request(symbol, session.as_of, {"horizon": HORIZON}, newest=session.newest, since=session.first)
 
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     symbol, as_of = request.subject, request.as_of
     conn = stores.conn
 
-    since = as_of - timedelta(days=2 * MIN_HISTORY + 30)
+    since = request.since  # the MIN_HISTORY sessions a trend needs (the competitors' 20-session returns fewer)
     own = rec.read(
         "postgres",
         "closes up to the as-of session",

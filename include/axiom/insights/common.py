@@ -40,6 +40,7 @@ class Request:
     as_of: date
     params: dict = field(default_factory=dict)
     newest: date | None = None  # the ledger's newest session (for the subject): Redis holds only its values
+    since: date | None = None  # the first of the MIN_HISTORY sessions up to the as-of: reads of history start there
 
 
 def record_words(record: dict, label: str, baseline: str, what: str, measure: str) -> str:

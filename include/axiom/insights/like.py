@@ -6,27 +6,25 @@ reference data (one snapshot per company); prices and correlations are point in 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 
 from axiom import quotes, search
 from axiom.analytics.trend import return_correlations
 from axiom.insights.answer import Recorder
 from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores
-from axiom.reads import session_of, symbol_of
+from axiom.reads import MIN_HISTORY, session_of, symbol_of
 from axiom.stores import cache, graph, ledger, vectors
 
 QUESTION = "like"
 SUBJECT = SYMBOL_SUBJECT
 NEIGHBOURS = 8
-CORRELATION_SESSIONS = 60
+CORRELATION_SESSIONS = MIN_HISTORY - 1  # returns: the closes the as-of session stands on
 
 
 def resolve(conn, subject, as_of, params: dict) -> Request:
     symbol = symbol_of(subject)
     session = session_of(conn, as_of, symbol)
-    return Request(symbol, session.as_of, newest=session.newest)
+    return Request(symbol, session.as_of, newest=session.newest, since=session.first)
 
 
 def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
@@ -55,7 +53,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     competition = {c["symbol"]: c["intensity"] for c in competitors}
     candidates = sorted(set(distance) | set(competition) | same_sector)
 
-    since = as_of - timedelta(days=2 * CORRELATION_SESSIONS + 30)
+    since = request.since  # the symbol's last MIN_HISTORY sessions: the CORRELATION_SESSIONS returns and no more
     closes = rec.read(
         "postgres",
         f"closes for {CORRELATION_SESSIONS}-session correlations",
