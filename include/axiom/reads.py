@@ -42,7 +42,7 @@ def session_of(conn, value, symbol: str | None = None) -> Session:
     """The as-of session: the last session on or before ``value`` (default: the ledger's newest), with the newest.
 
     Refused with a clear message when the ledger has no prices (for ``symbol``), when the date is
-    after the newest session, or when fewer than ``MIN_HISTORY`` sessions lead up to it.
+    after the newest session, or when fewer than ``MIN_HISTORY`` sessions precede it.
     """
     requested = parse_date(value, "as_of")
     span = ledger.prices.session_span(conn, symbol)
@@ -55,7 +55,7 @@ def session_of(conn, value, symbol: str | None = None) -> Session:
     sessions = ledger.prices.last_sessions(conn, requested or last, MIN_HISTORY, symbol)
     if len(sessions) < MIN_HISTORY:
         raise ValueError(
-            f"as_of {requested or last} is too early: {MIN_HISTORY} sessions of history are needed up to it"
+            f"as_of {requested or last} is too early: {MIN_HISTORY} sessions of history are needed before it"
             f" ({symbol or 'the ledger'} starts {first})"
         )
     return Session(sessions[-1], last, sessions[0])
