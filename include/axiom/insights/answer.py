@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -89,6 +89,7 @@ class Recorder:
         self.evidence: list[Evidence | None] = []  # a read's slot is None until it has returned
         self.notes: list[str] = []
         self.gaps: list[str] = []
+        self._begun: list[Future] = []
 
     def read(self, store: str, what: str, query: str, params: dict, fn: Callable[[], Any], summary=None) -> Any:
         """Run ``fn`` (one read of ``store``), record its facts (``summary(result)`` or the result) and latency."""
@@ -100,7 +101,12 @@ class Recorder:
         different stores then wait on their sockets at once. ``.result()`` gives what ``fn`` returned (or raises
         what it raised); the evidence keeps the order in which the reads began."""
         self.evidence.append(None)
-        return _READERS.submit(self._run, len(self.evidence) - 1, store, what, query, params, fn, summary)
+        self._begun.append(_READERS.submit(self._run, len(self.evidence) - 1, store, what, query, params, fn, summary))
+        return self._begun[-1]
+
+    def settle(self) -> None:
+        """Wait for every read begun: an answer that fails part-way leaves no read running on its connections."""
+        wait(self._begun)
 
     def _run(self, slot: int, store: str, what: str, query: str, params: dict, fn, summary) -> Any:
         started = time.perf_counter()

@@ -101,7 +101,10 @@ def _answer(
     moving = [p for p, (_, status) in runs.items() if status == "running"]
     if moving:
         rec.gap(f"{', '.join(moving)} {'is' if len(moving) == 1 else 'are'} writing the stores right now")
-    facts = module.gather(stores, rec, request)
+    try:
+        facts = module.gather(stores, rec, request)
+    finally:
+        rec.settle()
     judgement = judge.answer(question, facts)
     if judgement.analyst != first.name:
         rec.note(f"the {judgement.analyst} analyst answered: {judgement.why}")
