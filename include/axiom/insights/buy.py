@@ -34,7 +34,7 @@ from axiom.analytics.correlation import DEFAULT_WINDOW
 from axiom.analytics.patterns import window_summary
 from axiom.analytics.trend import trend_facts, window_return
 from axiom.insights.answer import Recorder
-from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores, record_words
+from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores, read_closes, record_words
 from axiom.reads import session_of, symbol_of
 from axiom.stores import cache, graph, ledger, vectors
 
@@ -199,14 +199,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     others = sorted({p["symbol"] for p in peers} - {symbol})
     peer_closes = {}
     if others:
-        table = rec.read(
-            "postgres",
-            "competitors' closes up to the as-of session",
-            ledger.prices.CLOSE_TABLE_SQL,
-            {"symbols": others, "since": since, "until": as_of},
-            lambda: ledger.prices.close_table(conn, others, since=since, until=as_of),
-            lambda w: {"sessions": len(w), "symbols": w.shape[1]},
-        )
+        table = read_closes(rec, conn, "competitors' closes up to the as-of session", others, since, as_of)
         peer_closes = {p: table[p].dropna().to_numpy(dtype=float) for p in others if p in table}
 
     if request.newest == as_of:  # Redis holds the newest session's close, nothing older

@@ -26,7 +26,7 @@ import pandas as pd
 
 from axiom import search
 from axiom.insights.answer import Recorder
-from axiom.insights.common import Request, Stores, Subject
+from axiom.insights.common import Request, Stores, Subject, read_closes
 from axiom.reads import session_on_or_before
 from axiom.stores import graph, ledger, vectors
 from axiom.validation import parse_date
@@ -113,14 +113,7 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
         raise LookupError("the graph reaches no company from this decision: run the company_graph pipeline")
     symbols = sorted({r["symbol"] for r in reached})
     since = (hikes[0]["occurred_at"].date() - timedelta(days=10)) if hikes else as_of
-    closes = rec.read(
-        "postgres",
-        "reached companies' closes around every hike",
-        ledger.prices.CLOSE_TABLE_SQL,
-        {"symbols": symbols, "since": since, "until": as_of},
-        lambda: ledger.prices.close_table(conn, symbols, since=since, until=as_of),
-        lambda w: {"sessions": len(w), "symbols": w.shape[1]},
-    )
+    closes = read_closes(rec, conn, "reached companies' closes around every hike", symbols, since, as_of)
     reactions = _reactions(closes, [d["occurred_at"].astimezone(UTC).date() for d in hikes])
     similar = alike.result()
     companies = []

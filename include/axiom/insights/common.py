@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from axiom.stores import ledger
 from axiom.validation import SYMBOL_PATTERN
 
 
@@ -61,3 +62,16 @@ def record_words(record: dict, label: str, baseline: str, what: str, measure: st
     if mine["high"] < base["low"]:
         return f"{text}: worse than {baseline}, beyond the interval"
     return f"{text}: no edge, the record does not tell {what} apart from {baseline}"
+
+
+def read_closes(rec, conn, what: str, symbols: list[str], since: date, until: date):
+    """The closes of ``symbols`` from ``since`` to ``until`` as sessions x symbols (``ledger.prices.close_table``),
+    one read ``rec`` (the answer's ``Recorder``) keeps as evidence under ``what``."""
+    return rec.read(
+        "postgres",
+        what,
+        ledger.prices.CLOSE_TABLE_SQL,
+        {"symbols": symbols, "since": since, "until": until},
+        lambda: ledger.prices.close_table(conn, symbols, since=since, until=until),
+        lambda table: {"sessions": len(table), "symbols": table.shape[1]},
+    )

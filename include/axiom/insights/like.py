@@ -11,9 +11,9 @@ import numpy as np
 from axiom import quotes, search
 from axiom.analytics.trend import return_correlations
 from axiom.insights.answer import Recorder
-from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores
+from axiom.insights.common import SYMBOL_SUBJECT, Request, Stores, read_closes
 from axiom.reads import MIN_HISTORY, session_of, symbol_of
-from axiom.stores import cache, graph, ledger, vectors
+from axiom.stores import cache, graph, vectors
 
 QUESTION = "like"
 SUBJECT = SYMBOL_SUBJECT
@@ -54,13 +54,8 @@ def gather(stores: Stores, rec: Recorder, request: Request) -> dict:
     candidates = sorted(set(distance) | set(competition) | same_sector)
 
     since = request.since  # the symbol's last MIN_HISTORY sessions: the CORRELATION_SESSIONS returns and no more
-    closes = rec.read(
-        "postgres",
-        f"closes for {CORRELATION_SESSIONS}-session correlations",
-        ledger.prices.CLOSE_TABLE_SQL,
-        {"symbols": [symbol, *candidates], "since": since, "until": as_of},
-        lambda: ledger.prices.close_table(stores.conn, [symbol, *candidates], since=since, until=as_of),
-        lambda w: {"sessions": len(w), "symbols": w.shape[1]},
+    closes = read_closes(
+        rec, stores.conn, f"closes for {CORRELATION_SESSIONS}-session correlations", [symbol, *candidates], since, as_of
     )
     listed = [c for c in candidates if c in closes]
     coefficient = dict(
