@@ -138,12 +138,20 @@ def test_an_entry_that_carries_no_signal_is_dead_lettered_with_its_reason_and_ac
     assert redis_client.xpending(cache.SIGNAL_STREAM, "desk")["pending"] == 0
 
 
+# ``python -m axiom`` with Ctrl-C at its default, as a terminal starts it: a run of the tests started in the
+# background by a non-interactive shell ignores SIGINT, and a child would inherit that (stop() sends SIGINT)
+AS_FROM_A_TERMINAL = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
+    " runpy.run_module('axiom', run_name='__main__', alter_sys=True)"
+)
+
+
 class Follower:
     """``python -m axiom signals --follow`` as a process of its own, its output (stdout and stderr) collected."""
 
     def __init__(self, group: str):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "axiom", "signals", "--follow", "--group", group],
+            [sys.executable, "-c", AS_FROM_A_TERMINAL, "signals", "--follow", "--group", group],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
         self.lines: list[str] = []
