@@ -14,8 +14,9 @@ session (then one MGET). The query vectors are computed outside the timings.
 It prints per question the p50 and p99 of both, the p50 per store of each, and the ratio of the p50s
 (goal: at most 1.5x). The raw replay is the sum of its round trips, one after another; an answer begins the
 reads that need nothing read before them at once (``Recorder.begin``), so its reads can overlap, and its
-p50 per store (the sum of its reads' own latencies) can exceed the store's share of its wall time. ``benchmarks/scale.py`` prints the same table at each universe size, with the
-largest size's p50 beside the smallest's (goal: within 1.3x).
+p50 per store (the sum of its reads' own latencies) can exceed the store's share of its wall time.
+``benchmarks/scale.py`` prints the same table at each universe size, with the largest size's p50 beside the
+smallest's (goal: within 1.3x).
 
     scripts/bench.sh insights [--calls 30]   (on the tests' stores as they are: scale.py leaves its largest
                                              universe there; `make bench` runs it at every size)
