@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -45,3 +46,17 @@ def test_settling_waits_for_every_begun_read_after_one_fails():
     rec.settle()
     assert finished.is_set() and rec.evidence[0].facts == "late"
     assert rec.evidence[1] is None  # a read that raised leaves no evidence
+
+
+def test_a_process_forked_after_an_answer_begins_reads_of_its_own():
+    Recorder().begin("redis", "parent", "GET k", {}, lambda: 1).result()  # the pool now holds an idle thread
+    time.sleep(0.05)
+    pid = os.fork()
+    if pid == 0:  # the child (its pool's threads did not survive the fork) never returns into pytest
+        ok = False
+        try:
+            ok = Recorder().begin("redis", "child", "GET k", {}, lambda: 2).result(timeout=5) == 2
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -3,6 +3,7 @@ the page draws it, the ledger and Redis keep it."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -77,9 +78,17 @@ class Insight:
         )
 
 
-# the threads every answer's concurrent reads run on (``Recorder.begin``): a read only waits on a store, so
-# they are cheap; enough for the api-server's concurrent answers to begin two or three reads each
-_READERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="axiom-read")
+def _new_readers() -> None:
+    """The threads this process's concurrent reads run on (``Recorder.begin``): a read only waits on a store, so
+    they are cheap; enough for the api-server's concurrent answers to begin two or three reads each. A forked
+    child makes its own: a pool's threads do not survive a fork, and the copy would wait for them forever."""
+    global _READERS
+    _READERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="axiom-read")
+
+
+_READERS: ThreadPoolExecutor
+_new_readers()
+os.register_at_fork(after_in_child=_new_readers)
 
 
 class Recorder:
